@@ -1,0 +1,273 @@
+//! The official strict Kubernetes JSON schemas, vendored, for checking output.
+//!
+//! `schemas/kubernetes/v1.XX.json` hold the definitions of every built-in kind
+//! for one Kubernetes version, generated from the `kubernetes-validate` package
+//! by `scripts/vendor-kube-schemas.py` (descriptions removed). A validator per
+//! (version, apiVersion, kind) is compiled on first use and shared by all
+//! threads. This module knows nothing of services: it answers "is this object
+//! valid for that version, and if not, where".
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+
+use jsonschema::Validator;
+use jsonschema::error::ValidationErrorKind;
+use serde_json::Value as Json;
+
+use crate::diag::did_you_mean;
+
+/// The Kubernetes versions whose schemas are vendored.
+pub const VERSIONS: [&str; 5] = ["1.33", "1.34", "1.35", "1.36", "1.37"];
+
+fn text(version: &str) -> Option<&'static str> {
+    Some(match version {
+        "1.33" => include_str!("../schemas/kubernetes/v1.33.json"),
+        "1.34" => include_str!("../schemas/kubernetes/v1.34.json"),
+        "1.35" => include_str!("../schemas/kubernetes/v1.35.json"),
+        "1.36" => include_str!("../schemas/kubernetes/v1.36.json"),
+        "1.37" => include_str!("../schemas/kubernetes/v1.37.json"),
+        _ => return None,
+    })
+}
+
+struct Catalog {
+    document: Json,
+    /// (apiVersion, kind) -> definition name.
+    kinds: HashMap<(String, String), String>,
+}
+
+fn catalog(version: &str) -> Option<&'static Catalog> {
+    static CATALOGS: LazyLock<Vec<OnceLock<Catalog>>> =
+        LazyLock::new(|| VERSIONS.iter().map(|_| OnceLock::new()).collect());
+    let index = VERSIONS.iter().position(|v| *v == version)?;
+    Some(CATALOGS[index].get_or_init(|| {
+        let document: Json = serde_json::from_str(text(version).expect("vendored version"))
+            .expect("vendored schema is JSON");
+        let mut kinds = HashMap::new();
+        if let Some(defs) = document["$defs"].as_object() {
+            for (name, def) in defs {
+                let Some(gvks) = def
+                    .get("x-kubernetes-group-version-kind")
+                    .and_then(Json::as_array)
+                else {
+                    continue;
+                };
+                // A kind is the definition whose properties name its kind;
+                // shared types such as DeleteOptions list many.
+                if gvks.len() != 1 {
+                    continue;
+                }
+                let gvk = &gvks[0];
+                let group = gvk["group"].as_str().unwrap_or_default();
+                let api_version = if group.is_empty() {
+                    gvk["version"].as_str().unwrap_or_default().to_string()
+                } else {
+                    format!("{group}/{}", gvk["version"].as_str().unwrap_or_default())
+                };
+                let kind = gvk["kind"].as_str().unwrap_or_default().to_string();
+                kinds.insert((api_version, kind), name.clone());
+            }
+        }
+        Catalog { document, kinds }
+    }))
+}
+
+type Key = (String, String);
+type Cache = HashMap<Key, Arc<OnceLock<Arc<Validator>>>>;
+
+fn validator(version: &str, definition: &str) -> Arc<Validator> {
+    static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+    let cell = {
+        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry((version.to_string(), definition.to_string()))
+            .or_default()
+            .clone()
+    };
+    cell.get_or_init(|| {
+        let catalog = catalog(version).expect("known version");
+        let schema = serde_json::json!({
+            "$ref": format!("#/$defs/{definition}"),
+            "$defs": catalog.document["$defs"],
+        });
+        Arc::new(
+            jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft202012)
+                .build(&schema)
+                .expect("vendored schema compiles"),
+        )
+    })
+    .clone()
+}
+
+/// One reason an object is invalid.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// `spec.template.spec.containers[0].name`
+    pub path: String,
+    pub message: String,
+}
+
+/// Validates one object against the strict schema of `version`.
+pub fn validate(version: &str, object: &Json) -> Vec<Problem> {
+    let Some(catalog) = catalog(version) else {
+        return vec![Problem {
+            path: String::new(),
+            message: format!("no schemas for Kubernetes {version}"),
+        }];
+    };
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Json::as_str)
+        .unwrap_or_default();
+    let kind = object
+        .get("kind")
+        .and_then(Json::as_str)
+        .unwrap_or_default();
+    let Some(definition) = catalog
+        .kinds
+        .get(&(api_version.to_string(), kind.to_string()))
+    else {
+        let known: Vec<&str> = catalog
+            .kinds
+            .keys()
+            .filter(|(_, k)| k == kind)
+            .map(|(a, _)| a.as_str())
+            .collect();
+        let message = if known.is_empty() {
+            format!("`{api_version}` `{kind}` is not a built-in kind of Kubernetes {version}")
+        } else {
+            format!(
+                "`{kind}` is not served as `{api_version}` by Kubernetes {version}; use `{}`",
+                known.join("` or `")
+            )
+        };
+        return vec![Problem {
+            path: "apiVersion".into(),
+            message,
+        }];
+    };
+    let validator = validator(version, definition);
+    if validator.is_valid(object) {
+        return Vec::new();
+    }
+    validator
+        .iter_errors(object)
+        .map(|e| {
+            let path = dotted(e.instance_path());
+            let message = match e.kind() {
+                ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    let parent = catalog
+                        .document
+                        .pointer(parent_of(e.schema_path().as_str()));
+                    let known: Vec<&str> = parent
+                        .and_then(|p| p.get("properties"))
+                        .and_then(Json::as_object)
+                        .map(|p| p.keys().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    unexpected
+                        .iter()
+                        .map(|u| match did_you_mean(u, known.iter().copied()) {
+                            Some(better) => {
+                                format!("unknown field `{u}`; did you mean `{better}`?")
+                            }
+                            None => format!("unknown field `{u}`"),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+                _ => e.to_string(),
+            };
+            Problem { path, message }
+        })
+        .collect()
+}
+
+fn parent_of(pointer: &str) -> &str {
+    // Error schema paths are relative to the wrapper, whose `$defs` are the
+    // catalog's: strip to the object schema owning `additionalProperties`.
+    pointer.rfind('/').map_or("", |i| &pointer[..i])
+}
+
+fn dotted(location: &jsonschema::paths::Location) -> String {
+    let mut s = String::new();
+    for segment in location {
+        match segment {
+            jsonschema::paths::LocationSegment::Property(p) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(&p);
+            }
+            jsonschema::paths::LocationSegment::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn deployment() -> Json {
+        json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "http"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "http"}},
+                "template": {
+                    "metadata": {"labels": {"app": "http"}},
+                    "spec": {"containers": [{"name": "http", "image": "nginx:1"}]}
+                }
+            }
+        })
+    }
+
+    #[test]
+    fn a_valid_deployment_passes_every_version() {
+        for v in VERSIONS {
+            assert_eq!(validate(v, &deployment()), vec![], "{v}");
+        }
+    }
+
+    #[test]
+    fn the_seed_typo_is_caught_in_rendered_output_with_a_suggestion() {
+        let mut d = deployment();
+        d["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] =
+            json!({"httpGet": {"path": "/", "port": 81}, "periodSecods": 5});
+        let problems = validate("1.35", &d);
+        assert_eq!(
+            problems,
+            vec![Problem {
+                path: "spec.template.spec.containers[0].readinessProbe".into(),
+                message: "unknown field `periodSecods`; did you mean `periodSeconds`?".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn retired_api_versions_are_named_with_the_current_one() {
+        let mut d = deployment();
+        d["apiVersion"] = json!("extensions/v1beta1");
+        let problems = validate("1.35", &d);
+        assert_eq!(
+            problems[0].message,
+            "`Deployment` is not served as `extensions/v1beta1` by Kubernetes 1.35; use `apps/v1`"
+        );
+    }
+
+    #[test]
+    fn env_values_must_be_strings() {
+        let mut d = deployment();
+        d["spec"]["template"]["spec"]["containers"][0]["env"] =
+            json!([{"name": "C_FORCE_ROOT", "value": true}]);
+        let problems = validate("1.35", &d);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            problems[0].path,
+            "spec.template.spec.containers[0].env[0].value"
+        );
+    }
+}

@@ -1,0 +1,524 @@
+//! Typed service and environment definitions.
+//!
+//! These mirror `schemas/*.schema.json` key for key and are deserialized from a
+//! tree that already passed the schema, so a mismatch here is a bug, not a user
+//! error. Defaults that the schema documents live here as `serde` defaults:
+//! they are the lowest layer of the merge order.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+pub type Map = BTreeMap<String, String>;
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkloadKind {
+    #[default]
+    Deployment,
+    StatefulSet,
+    CronJob,
+    Job,
+}
+
+impl WorkloadKind {
+    pub fn has_replicas(self) -> bool {
+        matches!(self, WorkloadKind::Deployment | WorkloadKind::StatefulSet)
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Service {
+    pub name: Option<String>,
+    pub kind: WorkloadKind,
+    pub group: Option<String>,
+    pub namespace: Option<String>,
+    pub registry: Option<String>,
+    pub image: Option<String>,
+    pub version: Option<String>,
+    pub replicas: Option<i32>,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    pub working_dir: Option<String>,
+    pub image_pull_policy: Option<String>,
+    pub env: BTreeMap<String, EnvValue>,
+    pub env_from: Vec<EnvFrom>,
+    pub ports: Vec<Port>,
+    pub probes: Probes,
+    pub resources: Resources,
+    pub volumes: Vec<Volume>,
+    pub config: BTreeMap<String, Scalar>,
+    pub files: BTreeMap<String, String>,
+    pub containers: Vec<Container>,
+    pub init_containers: Vec<Container>,
+    pub service: Option<ServiceSpec>,
+    pub extra_services: BTreeMap<String, ServiceSpec>,
+    pub ingress: Option<Ingress>,
+    pub tracks: Vec<Track>,
+    pub serve: Option<String>,
+    pub rollout: Rollout,
+    pub cron: Cron,
+    pub job: Job,
+    pub placement: Placement,
+    pub metrics: Option<Metrics>,
+    pub security: Security,
+    pub service_account: Option<AccountRef>,
+    pub pull_secrets: Option<Vec<String>>,
+    pub termination_grace: Option<String>,
+    pub pre_stop: Option<Handler>,
+    pub autoscale: Option<Autoscale>,
+    pub disruption: Option<Disruption>,
+    pub labels: Map,
+    pub annotations: Map,
+    pub pod_annotations: Map,
+    pub patches: BTreeMap<String, Json>,
+    pub objects: BTreeMap<String, Json>,
+}
+
+/// A literal that is rendered as a string whatever its TOML type.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Scalar {
+    String(String),
+    Integer(i64),
+    Float(f64),
+    Boolean(bool),
+}
+
+impl Scalar {
+    pub fn render(&self) -> String {
+        match self {
+            Scalar::String(s) => s.clone(),
+            Scalar::Integer(i) => i.to_string(),
+            Scalar::Float(f) => f.to_string(),
+            Scalar::Boolean(b) => b.to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum EnvValue {
+    Literal(Scalar),
+    Field {
+        field: String,
+    },
+    Resource {
+        resource: String,
+        divisor: Option<Quantity>,
+    },
+    Secret {
+        secret: String,
+        key: String,
+        optional: Option<bool>,
+    },
+    ConfigMap {
+        config_map: String,
+        key: String,
+        optional: Option<bool>,
+    },
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum EnvFrom {
+    ConfigMap {
+        config_map: String,
+        prefix: Option<String>,
+        optional: Option<bool>,
+    },
+    Secret {
+        secret: String,
+        prefix: Option<String>,
+        optional: Option<bool>,
+    },
+}
+
+/// A quantity as written: TOML numbers are accepted and rendered as text.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Quantity {
+    Text(String),
+    Number(f64),
+}
+
+impl Quantity {
+    pub fn render(&self) -> String {
+        match self {
+            Quantity::Text(s) => s.clone(),
+            Quantity::Number(n) => n.to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct Port {
+    pub name: String,
+    pub port: Option<i32>,
+    pub protocol: Option<String>,
+}
+
+/// A port number, or the name of a declared port.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum PortRef {
+    Number(i32),
+    Name(String),
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Probes {
+    pub liveness: Option<Probe>,
+    pub readiness: Option<Probe>,
+    pub startup: Option<Probe>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Probe {
+    pub http: Option<HttpCheck>,
+    pub tcp: Option<TcpCheck>,
+    pub grpc: Option<GrpcCheck>,
+    pub exec: Option<Vec<String>>,
+    pub initial_delay: Option<String>,
+    pub period: Option<String>,
+    pub timeout: Option<String>,
+    pub failure_threshold: Option<i32>,
+    pub success_threshold: Option<i32>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct HttpCheck {
+    pub path: Option<String>,
+    pub port: PortRef,
+    pub scheme: Option<String>,
+    #[serde(default)]
+    pub headers: Map,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct TcpCheck {
+    pub port: PortRef,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct GrpcCheck {
+    pub port: i32,
+    pub service: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Resources {
+    pub cpu: Option<Resource>,
+    pub memory: Option<Resource>,
+    pub ephemeral_storage: Option<Resource>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Resource {
+    Both(Quantity),
+    Split {
+        request: Option<Quantity>,
+        limit: Option<Quantity>,
+    },
+}
+
+impl Resource {
+    pub fn request(&self) -> Option<&Quantity> {
+        match self {
+            Resource::Both(q) => Some(q),
+            Resource::Split { request, .. } => request.as_ref(),
+        }
+    }
+
+    pub fn limit(&self) -> Option<&Quantity> {
+        match self {
+            Resource::Both(q) => Some(q),
+            Resource::Split { limit, .. } => limit.as_ref(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Volume {
+    pub name: String,
+    pub mount: Option<String>,
+    pub sub_path: Option<String>,
+    pub read_only: Option<bool>,
+    pub empty_dir: Option<EmptyDir>,
+    pub config_map: Option<String>,
+    pub secret: Option<String>,
+    pub claim: Option<String>,
+    pub persistent: Option<Persistent>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EmptyDir {
+    pub memory: bool,
+    pub size_limit: Option<Quantity>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Persistent {
+    pub size: Quantity,
+    pub storage_class: Option<String>,
+    #[serde(default)]
+    pub access_modes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Mount {
+    pub volume: String,
+    pub path: String,
+    pub sub_path: Option<String>,
+    pub read_only: Option<bool>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Container {
+    pub name: String,
+    pub image: Option<String>,
+    pub version: Option<String>,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    pub working_dir: Option<String>,
+    pub image_pull_policy: Option<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, EnvValue>,
+    #[serde(default)]
+    pub env_from: Vec<EnvFrom>,
+    #[serde(default)]
+    pub ports: Vec<Port>,
+    #[serde(default)]
+    pub probes: Probes,
+    #[serde(default)]
+    pub resources: Resources,
+    #[serde(default)]
+    pub mounts: Vec<Mount>,
+    #[serde(default)]
+    pub security: ContainerSecurity,
+    pub restart: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ServiceSpec {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub ports: Vec<ServicePort>,
+    pub annotations: Map,
+    pub labels: Map,
+    pub session_affinity: Option<String>,
+    pub external_traffic_policy: Option<String>,
+    pub load_balancer_class: Option<String>,
+    pub source_ranges: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ServicePort {
+    pub name: String,
+    pub port: Option<i32>,
+    pub node_port: Option<i32>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Ingress {
+    pub class: Option<String>,
+    pub host: Option<String>,
+    pub hosts: Vec<String>,
+    pub paths: Option<Vec<String>>,
+    pub path_type: Option<String>,
+    pub port: Option<String>,
+    pub tls: Option<String>,
+    pub annotations: Map,
+}
+
+impl Ingress {
+    pub fn all_hosts(&self) -> Vec<&str> {
+        let mut hosts: Vec<&str> = self.host.iter().map(String::as_str).collect();
+        for h in &self.hosts {
+            if !hosts.contains(&h.as_str()) {
+                hosts.push(h);
+            }
+        }
+        hosts
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Track {
+    pub name: String,
+    pub version: Option<String>,
+    pub replicas: Option<i32>,
+    #[serde(default)]
+    pub env: BTreeMap<String, EnvValue>,
+    pub weight: Option<i32>,
+    pub header: Option<String>,
+    pub header_value: Option<String>,
+    pub cookie: Option<String>,
+}
+
+impl Track {
+    pub fn takes_canary_traffic(&self) -> bool {
+        self.weight.is_some() || self.header.is_some() || self.cookie.is_some()
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum IntOrPercent {
+    Int(i32),
+    Percent(String),
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Rollout {
+    pub strategy: Option<String>,
+    pub max_surge: Option<IntOrPercent>,
+    pub max_unavailable: Option<IntOrPercent>,
+    pub min_ready: Option<String>,
+    pub history: Option<i32>,
+    pub progress_deadline: Option<String>,
+    pub partition: Option<i32>,
+    pub pod_management: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Cron {
+    pub schedule: Option<String>,
+    pub time_zone: Option<String>,
+    pub concurrency: Option<String>,
+    pub keep_successful: Option<i32>,
+    pub keep_failed: Option<i32>,
+    pub starting_deadline: Option<String>,
+    pub suspend: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Job {
+    pub backoff_limit: Option<i32>,
+    pub completions: Option<i32>,
+    pub parallelism: Option<i32>,
+    pub active_deadline: Option<String>,
+    pub ttl_after_finished: Option<String>,
+    pub restart: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Placement {
+    pub group_affinity: bool,
+    pub node_selector: Map,
+    pub tolerations: Vec<Toleration>,
+    pub spread: bool,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Toleration {
+    pub key: Option<String>,
+    pub operator: Option<String>,
+    pub value: Option<String>,
+    pub effect: Option<String>,
+    pub seconds: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Metrics {
+    pub port: PortRef,
+    pub path: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Security {
+    pub run_as_user: Option<i64>,
+    pub run_as_group: Option<i64>,
+    pub fs_group: Option<i64>,
+    pub run_as_non_root: Option<bool>,
+    pub read_only_root_filesystem: Option<bool>,
+    pub allow_privilege_escalation: Option<bool>,
+    pub capabilities: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ContainerSecurity {
+    pub run_as_user: Option<i64>,
+    pub run_as_group: Option<i64>,
+    pub run_as_non_root: Option<bool>,
+    pub read_only_root_filesystem: Option<bool>,
+    pub allow_privilege_escalation: Option<bool>,
+    pub capabilities: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum AccountRef {
+    Create(bool),
+    Existing(String),
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Handler {
+    Exec(Vec<String>),
+    Sleep(String),
+    Http { path: Option<String>, port: PortRef },
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Autoscale {
+    pub min: Option<i32>,
+    pub max: i32,
+    pub cpu: Option<i32>,
+    pub memory: Option<i32>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Disruption {
+    pub min_available: Option<IntOrPercent>,
+    pub max_unavailable: Option<IntOrPercent>,
+}
+
+/// `environments/<env>.toml`, without its `[defaults]` (merged separately).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Environment {
+    pub namespace: String,
+    pub kube_version: String,
+    pub registry: Option<String>,
+    #[serde(default)]
+    pub pull_secrets: Vec<String>,
+    #[serde(default)]
+    pub labels: Map,
+    #[serde(default)]
+    pub annotations: Map,
+    #[serde(default)]
+    pub capacity: Capacity,
+    #[serde(default)]
+    pub gitops: GitOps,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Capacity {
+    pub cpu: Option<Quantity>,
+    pub memory: Option<Quantity>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct GitOps {
+    pub branch: Option<String>,
+    pub path: Option<String>,
+}

@@ -1,0 +1,575 @@
+//! The compile pipeline over a loaded project: validate, merge, check, render,
+//! verify against Kubernetes, emit.
+//!
+//! Every (environment, service) pair is compiled in parallel and the results
+//! are collected in a fixed order, so the output is byte-identical for any
+//! thread count. All problems of all pairs are collected; a project with any
+//! error produces no output at all. No I/O happens here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{Result, bail};
+use rayon::prelude::*;
+use serde_json::Value as Json;
+
+use crate::check::{ServiceCheck, quantity_value};
+use crate::diag::{Diagnostic, did_you_mean, normalize};
+use crate::emit::{self, Tree, to_yaml};
+use crate::kube;
+use crate::load::{EnvInput, Input, Project};
+use crate::merge::{interpolate, merge};
+use crate::model::{self, Environment, Service};
+use crate::render::{self, Context, Object};
+use crate::schema::{self, Kind};
+use crate::source::{FileId, Node, Step};
+
+/// One environment's rendered files.
+#[derive(Debug)]
+pub struct EnvOutput {
+    pub name: String,
+    pub kube_version: String,
+    /// Branch and directory for `publish`.
+    pub branch: String,
+    pub path: String,
+    /// Paths relative to the environment's directory.
+    pub files: Tree,
+    /// Which service produced each file (`None` for environment files).
+    pub owners: BTreeMap<String, Option<String>>,
+}
+
+#[derive(Debug, Default)]
+pub struct Compiled {
+    pub diagnostics: Vec<Diagnostic>,
+    pub environments: Vec<EnvOutput>,
+}
+
+impl Compiled {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The whole output tree, paths prefixed by the environment's name.
+    pub fn tree(&self) -> Tree {
+        let mut tree = Tree::new();
+        for env in &self.environments {
+            for (path, content) in &env.files {
+                tree.insert(format!("{}/{path}", env.name), content.clone());
+            }
+        }
+        tree
+    }
+}
+
+/// Compiles the selected environments (all when `select` is empty).
+/// Unknown names in `select` are a usage error.
+pub fn compile(project: &Project, select: &[String]) -> Result<Compiled> {
+    let env_names: Vec<&str> = project
+        .environments
+        .iter()
+        .map(|e| e.input.name.as_str())
+        .collect();
+    for name in select {
+        if !env_names.contains(&name.as_str()) {
+            match did_you_mean(name, env_names.iter().copied()) {
+                Some(better) => bail!("unknown environment `{name}`; did you mean `{better}`?"),
+                None => bail!(
+                    "unknown environment `{name}`; environments are: {}",
+                    env_names.join(", ")
+                ),
+            }
+        }
+    }
+    let mut diagnostics = project.diagnostics.clone();
+
+    // Shape of every file, in parallel.
+    let mut files: Vec<(Kind, &Input)> = project
+        .services
+        .iter()
+        .map(|s| (Kind::Service, s))
+        .collect();
+    for env in &project.environments {
+        files.push((Kind::Environment, &env.input));
+        files.extend(env.overlays.iter().map(|o| (Kind::Overlay, o)));
+    }
+    let schema_diags: Vec<Vec<Diagnostic>> = files
+        .par_iter()
+        .map(|(kind, input)| {
+            input
+                .tree
+                .as_ref()
+                .map(|t| schema::validate(*kind, t))
+                .unwrap_or_default()
+        })
+        .collect();
+    let invalid: BTreeSet<FileId> = files
+        .iter()
+        .zip(&schema_diags)
+        .filter(|(_, d)| !d.is_empty())
+        .map(|((_, input), _)| input.file)
+        .collect();
+    diagnostics.extend(schema_diags.into_iter().flatten());
+
+    let environments: Vec<(&EnvInput, Environment, Option<&Node>)> = project
+        .environments
+        .iter()
+        .filter(|e| select.is_empty() || select.contains(&e.input.name))
+        .filter_map(|e| {
+            let tree = e
+                .input
+                .tree
+                .as_ref()
+                .filter(|_| !invalid.contains(&e.input.file))?;
+            let mut json = tree.to_json();
+            json.as_object_mut()?.remove("defaults");
+            let env: Environment = serde_json::from_value(json).ok()?;
+            Some((e, env, tree.get("defaults")))
+        })
+        .collect();
+
+    let pairs: Vec<(usize, &Input)> = (0..environments.len())
+        .flat_map(|e| project.services.iter().map(move |s| (e, s)))
+        .collect();
+    let results: Vec<Option<PairOutput>> = pairs
+        .par_iter()
+        .map(|&(e, svc)| {
+            let (env_input, env, defaults) = &environments[e];
+            compile_pair(env_input, env, *defaults, svc, &invalid)
+        })
+        .collect();
+
+    let mut outputs = Vec::new();
+    let mut per_env: Vec<Vec<PairOutput>> = environments.iter().map(|_| Vec::new()).collect();
+    for ((e, _), result) in pairs.iter().zip(results) {
+        if let Some(r) = result {
+            per_env[*e].push(r);
+        }
+    }
+    for ((env_input, env, _), pairs) in environments.iter().zip(per_env) {
+        let (output, diags) = assemble(env_input, env, pairs);
+        diagnostics.extend(diags);
+        outputs.push(output);
+    }
+    normalize(&mut diagnostics);
+    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    Ok(Compiled {
+        diagnostics,
+        environments: if has_errors { Vec::new() } else { outputs },
+    })
+}
+
+/// What one (environment, service) pair produced.
+struct PairOutput {
+    service: String,
+    file: FileId,
+    /// (file name, object, YAML)
+    objects: Vec<(String, Object, String)>,
+    diagnostics: Vec<Diagnostic>,
+    /// cpu cores and memory bytes requested at full scale.
+    requests: (f64, f64),
+    namespace: String,
+}
+
+fn compile_pair(
+    env_input: &EnvInput,
+    env: &Environment,
+    defaults: Option<&Node>,
+    svc_input: &Input,
+    invalid: &BTreeSet<FileId>,
+) -> Option<PairOutput> {
+    let service_tree = svc_input.tree.as_ref()?;
+    if invalid.contains(&svc_input.file) {
+        return None;
+    }
+    let overlay = env_input.overlays.iter().find(|o| o.name == svc_input.name);
+    if let Some(o) = overlay {
+        if o.tree.is_none() || invalid.contains(&o.file) {
+            return None;
+        }
+    }
+    let env_name = env_input.input.name.as_str();
+
+    // defaults < service < overlay
+    let mut tree = match defaults {
+        Some(d) => {
+            let mut base = d.clone();
+            base.key = None;
+            merge(&mut base, service_tree);
+            base
+        }
+        None => service_tree.clone(),
+    };
+    if let Some(o) = overlay.and_then(|o| o.tree.as_ref()) {
+        merge(&mut tree, o);
+    }
+    let own_name = service_tree
+        .get("name")
+        .and_then(Node::as_str)
+        .unwrap_or(&svc_input.name);
+    let name = tree
+        .get("name")
+        .and_then(Node::as_str)
+        .unwrap_or(&svc_input.name)
+        .to_string();
+    let mut diagnostics = Vec::new();
+    if let Some(o) = overlay.and_then(|o| o.tree.as_ref()) {
+        if let Some(n) = o.get("name").and_then(Node::as_str) {
+            if n != own_name {
+                diagnostics.push(
+                    Diagnostic::error("invalid-value", "an overlay cannot rename its service")
+                        .at(o.origin.file, n_span(o, "name"))
+                        .hint("remove `name` from the overlay; rename the service in `services/`"),
+                );
+            }
+        }
+    }
+    let namespace = tree
+        .get("namespace")
+        .and_then(Node::as_str)
+        .unwrap_or(&env.namespace)
+        .to_string();
+    let mut vars: BTreeMap<&str, String> = BTreeMap::new();
+    vars.insert("name", name.clone());
+    vars.insert("env", env_name.to_string());
+    vars.insert("namespace", namespace.clone());
+    for key in ["group", "version"] {
+        if let Some(v) = tree.get(key).and_then(Node::as_str) {
+            vars.insert(key, v.to_string());
+        }
+    }
+    interpolate(&mut tree, &vars, &mut diagnostics);
+    if !diagnostics.is_empty() {
+        return Some(PairOutput::failed(name, svc_input.file, diagnostics));
+    }
+
+    let svc: Service = match serde_json::from_value(tree.to_json()) {
+        Ok(s) => s,
+        Err(e) => {
+            diagnostics.push(
+                Diagnostic::error("internal", format!("cannot read the merged service: {e}"))
+                    .in_file(svc_input.file)
+                    .hint(
+                        "this is a bug in manifold: the schema accepted what the model cannot read",
+                    ),
+            );
+            return Some(PairOutput::failed(name, svc_input.file, diagnostics));
+        }
+    };
+    let overlay_file = overlay.map(|o| o.file);
+    diagnostics
+        .extend(ServiceCheck::new(&svc, &tree, svc_input.file, overlay_file, env_name).run());
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Some(PairOutput::failed(name, svc_input.file, diagnostics));
+    }
+
+    let rendered = render::render(
+        &svc,
+        &Context {
+            env_name,
+            env,
+            name: &name,
+        },
+    );
+    for key in &rendered.unmatched_patches {
+        let known: Vec<String> = rendered.objects.iter().map(Object::patch_key).collect();
+        let d = Diagnostic::error(
+            "unmatched-patch",
+            format!("patch `{key}` matches no object of this service"),
+        );
+        let d = match did_you_mean(key, known.iter().map(String::as_str)) {
+            Some(better) => d.hint(format!("did you mean `{better}`?")),
+            None => d.hint(format!(
+                "patch targets are `<kind>/<name>`, one of: {}",
+                known.join(", ")
+            )),
+        };
+        let node = tree.nearest(&[Step::Key("patches".into()), Step::Key(key.clone())]);
+        diagnostics.push(d.at(node.origin.file, node.span(true)));
+    }
+
+    let mut objects = Vec::with_capacity(rendered.objects.len());
+    for object in rendered.objects {
+        for problem in kube::validate(&env.kube_version, &object.value) {
+            diagnostics.push(object_diagnostic(
+                &object,
+                &problem,
+                &tree,
+                svc_input.file,
+                env,
+            ));
+        }
+        let file = format!("{}-{}.yaml", object.kind.to_lowercase(), object.name);
+        let yaml = to_yaml(&object.value);
+        objects.push((file, object, yaml));
+    }
+    Some(PairOutput {
+        requests: requests(&svc),
+        service: name,
+        file: svc_input.file,
+        objects,
+        diagnostics,
+        namespace,
+    })
+}
+
+fn n_span(node: &Node, key: &str) -> std::ops::Range<usize> {
+    node.get(key).map_or(0..0, |n| n.span(true))
+}
+
+impl PairOutput {
+    fn failed(service: String, file: FileId, diagnostics: Vec<Diagnostic>) -> Self {
+        PairOutput {
+            service,
+            file,
+            objects: Vec::new(),
+            diagnostics,
+            requests: (0.0, 0.0),
+            namespace: String::new(),
+        }
+    }
+}
+
+/// A rendered object the Kubernetes schema rejects: point at the raw object
+/// or patch that wrote it, else at the service.
+fn object_diagnostic(
+    object: &Object,
+    problem: &kube::Problem,
+    tree: &Node,
+    file: FileId,
+    env: &Environment,
+) -> Diagnostic {
+    let at = match &object.raw_key {
+        Some(key) => vec![Step::Key("objects".into()), Step::Key(key.clone())],
+        None => vec![Step::Key("patches".into()), Step::Key(object.patch_key())],
+    };
+    let node = tree.at(&at);
+    let field = if problem.path.is_empty() {
+        String::new()
+    } else {
+        format!(" at `{}`", problem.path)
+    };
+    let d = Diagnostic::error(
+        "kubernetes-schema",
+        format!(
+            "{} `{}` is invalid for Kubernetes {}{field}: {}",
+            object.kind, object.name, env.kube_version, problem.message
+        ),
+    );
+    match node {
+        Some(n) => d
+            .at(n.origin.file, n.span(true))
+            .hint("fix the field in this table"),
+        None => d
+            .at(file, 0..0)
+            .hint("this object is rendered by manifold; please report it as a bug"),
+    }
+}
+
+/// Requests at full scale: per pod, times replicas (or the autoscaler's max),
+/// for every track.
+fn requests(svc: &Service) -> (f64, f64) {
+    if !svc.kind.has_replicas() {
+        return (0.0, 0.0);
+    }
+    let pod = |r: &model::Resources| {
+        let get = |x: &Option<model::Resource>| {
+            x.as_ref()
+                .and_then(|r| r.request())
+                .and_then(quantity_value)
+                .unwrap_or(0.0)
+        };
+        (get(&r.cpu), get(&r.memory))
+    };
+    let mut per_pod = pod(&svc.resources);
+    for c in &svc.containers {
+        let (cpu, mem) = pod(&c.resources);
+        per_pod.0 += cpu;
+        per_pod.1 += mem;
+    }
+    let main = svc
+        .autoscale
+        .as_ref()
+        .map_or(svc.replicas.unwrap_or(1), |a| a.max);
+    let tracks: i32 = svc
+        .tracks
+        .iter()
+        .map(|t| t.replicas.or(svc.replicas).unwrap_or(1))
+        .sum();
+    let pods = f64::from(main + tracks);
+    (per_pod.0 * pods, per_pod.1 * pods)
+}
+
+/// Joins an environment's pairs: namespaces, name clashes, capacity, and the
+/// kustomization.
+fn assemble(
+    env_input: &EnvInput,
+    env: &Environment,
+    pairs: Vec<PairOutput>,
+) -> (EnvOutput, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let mut files = Tree::new();
+    let mut owners = BTreeMap::new();
+    let mut seen: BTreeMap<(String, String, String), String> = BTreeMap::new();
+    let mut namespaces = BTreeSet::from([env.namespace.clone()]);
+    let (mut cpu, mut memory) = (0.0, 0.0);
+    let mut biggest: Vec<(f64, f64, String)> = Vec::new();
+    for pair in pairs {
+        diagnostics.extend(pair.diagnostics);
+        if pair.objects.is_empty() {
+            continue;
+        }
+        namespaces.insert(pair.namespace.clone());
+        cpu += pair.requests.0;
+        memory += pair.requests.1;
+        biggest.push((pair.requests.0, pair.requests.1, pair.service.clone()));
+        for (file, object, yaml) in pair.objects {
+            let key = (
+                object.kind.clone(),
+                object.namespace.clone().unwrap_or_default(),
+                object.name.clone(),
+            );
+            if let Some(other) = seen.get(&key) {
+                let msg = format!(
+                    "{} `{}` is rendered by both `{other}` and `{}`",
+                    object.kind, object.name, pair.service
+                );
+                diagnostics.push(
+                    Diagnostic::error("duplicate-name", msg)
+                        .at(pair.file, 0..0)
+                        .hint("object names must be unique per kind and namespace; rename a service, track or extra Service"),
+                );
+                continue;
+            }
+            seen.insert(key, pair.service.clone());
+            let path = format!("{}/{file}", pair.service);
+            owners.insert(path.clone(), Some(pair.service.clone()));
+            files.insert(path, yaml.into_bytes());
+        }
+    }
+    for ns in &namespaces {
+        let mut labels = env.labels.clone();
+        labels.insert("app.kubernetes.io/managed-by".into(), "manifold".into());
+        labels.insert("env".into(), env_input.input.name.clone());
+        let mut value = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": { "name": ns, "labels": labels },
+        });
+        if !env.annotations.is_empty() {
+            value["metadata"]["annotations"] =
+                serde_json::to_value(&env.annotations).unwrap_or(Json::Null);
+        }
+        let file = if *ns == env.namespace {
+            "namespace.yaml".to_string()
+        } else {
+            format!("namespace-{ns}.yaml")
+        };
+        owners.insert(file.clone(), None);
+        files.insert(file, to_yaml(&value).into_bytes());
+    }
+    capacity(env_input, env, cpu, memory, &mut biggest, &mut diagnostics);
+    let resources: Vec<&str> = files.keys().map(String::as_str).collect();
+    let kustomization = emit::kustomization(&resources).into_bytes();
+    owners.insert("kustomization.yaml".into(), None);
+    files.insert("kustomization.yaml".into(), kustomization);
+    let name = env_input.input.name.clone();
+    let output = EnvOutput {
+        kube_version: env.kube_version.clone(),
+        branch: env.gitops.branch.clone().unwrap_or_else(|| "gitops".into()),
+        path: env.gitops.path.clone().unwrap_or_else(|| name.clone()),
+        name,
+        files,
+        owners,
+    };
+    (output, diagnostics)
+}
+
+fn capacity(
+    env_input: &EnvInput,
+    env: &Environment,
+    cpu: f64,
+    memory: f64,
+    biggest: &mut [(f64, f64, String)],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let Some(tree) = env_input.input.tree.as_ref() else {
+        return;
+    };
+    for (what, used, limit, index) in [
+        ("cpu", cpu, &env.capacity.cpu, 0),
+        ("memory", memory, &env.capacity.memory, 1),
+    ] {
+        let Some(limit_q) = limit else { continue };
+        let Some(limit) = quantity_value(limit_q) else {
+            continue;
+        };
+        if used <= limit {
+            continue;
+        }
+        biggest.sort_by(|a, b| {
+            let (x, y) = if index == 0 { (a.0, b.0) } else { (a.1, b.1) };
+            y.total_cmp(&x).then_with(|| a.2.cmp(&b.2))
+        });
+        let top: Vec<String> = biggest
+            .iter()
+            .take(3)
+            .map(|(c, m, n)| {
+                format!(
+                    "`{n}` {}",
+                    if index == 0 {
+                        format_cpu(*c)
+                    } else {
+                        format_bytes(*m)
+                    }
+                )
+            })
+            .collect();
+        let (used_s, limit_s) = if index == 0 {
+            (format_cpu(used), format_cpu(limit))
+        } else {
+            (format_bytes(used), format_bytes(limit))
+        };
+        let node = tree.nearest(&[Step::Key("capacity".into()), Step::Key(what.into())]);
+        diagnostics.push(
+            Diagnostic::error(
+                "capacity",
+                format!("{what} requests of environment `{}` add up to {used_s}, above its capacity {limit_s}", env_input.input.name),
+            )
+            .at(node.origin.file, node.span(false))
+            .hint(format!(
+                "pods beyond capacity stay Pending; lower requests or replicas, or raise the capacity (largest: {})",
+                top.join(", ")
+            )),
+        );
+    }
+}
+
+fn format_cpu(cores: f64) -> String {
+    let milli = (cores * 1000.0).round();
+    if milli % 1000.0 == 0.0 {
+        format!("{}", milli / 1000.0)
+    } else {
+        format!("{milli}m")
+    }
+}
+
+fn format_bytes(bytes: f64) -> String {
+    let mi = bytes / 1048576.0;
+    if mi >= 1024.0 && (mi / 1024.0).fract() == 0.0 {
+        format!("{}Gi", mi / 1024.0)
+    } else {
+        format!("{}Mi", mi.round())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_and_memory_print_like_kubernetes_quantities() {
+        assert_eq!(format_cpu(18.5), "18500m");
+        assert_eq!(format_cpu(16.0), "16");
+        assert_eq!(format_bytes(64.0 * 1073741824.0), "64Gi");
+        assert_eq!(format_bytes(200.0 * 1048576.0), "200Mi");
+    }
+}

@@ -1,0 +1,343 @@
+//! Source files and the spanned TOML tree every later stage reads.
+//!
+//! A [`Node`] is a TOML value that remembers which file and which bytes it came
+//! from (and, for a table entry, where its key is written). Merging keeps those
+//! origins, so a problem found in a merged service still points at the line that
+//! caused it. This module parses; it does not validate or merge.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use crate::diag::Diagnostic;
+
+/// Index of a file in [`Sources`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u32);
+
+/// One input file: its path as shown to the user and its text.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub path: String,
+    pub text: String,
+}
+
+/// Every file read by a run, addressed by [`FileId`].
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    files: Vec<Arc<SourceFile>>,
+}
+
+impl Sources {
+    pub fn add(&mut self, path: String, text: String) -> FileId {
+        self.files.push(Arc::new(SourceFile { path, text }));
+        FileId(self.files.len() as u32 - 1)
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, id: FileId, offset: usize) -> (usize, usize) {
+        line_col(&self.get(id).text, offset)
+    }
+}
+
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let before = &text[..offset];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, text[line_start..offset].chars().count() + 1)
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Where a value was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub file: FileId,
+    pub span: Range<usize>,
+}
+
+/// A TOML value with its origin.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub value: Value,
+    pub origin: Origin,
+    /// Where the key naming this value is written, for table entries.
+    pub key: Option<Range<usize>>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Value {
+    String(String),
+    Integer(i64),
+    Float(f64),
+    Boolean(bool),
+    /// Kept as written: every datetime becomes a string downstream.
+    Datetime(String),
+    Array(Vec<Node>),
+    Table(Table),
+}
+
+pub type Table = BTreeMap<String, Node>;
+
+impl Value {
+    /// The TOML name of this value's type, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::String(_) => "a string",
+            Value::Integer(_) => "an integer",
+            Value::Float(_) => "a float",
+            Value::Boolean(_) => "a boolean",
+            Value::Datetime(_) => "a datetime",
+            Value::Array(_) => "an array",
+            Value::Table(_) => "a table",
+        }
+    }
+}
+
+/// One step of a path into a tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    Key(String),
+    Index(usize),
+}
+
+impl Node {
+    pub fn as_table(&self) -> Option<&Table> {
+        match &self.value {
+            Value::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_table()?.get(key)
+    }
+
+    /// Follows a path of keys and array indices.
+    pub fn at(&self, path: &[Step]) -> Option<&Node> {
+        let mut node = self;
+        for step in path {
+            node = match (step, &node.value) {
+                (Step::Key(k), Value::Table(t)) => t.get(k)?,
+                (Step::Index(i), Value::Array(a)) => a.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// The deepest node on `path` that exists, for pointing at the nearest
+    /// thing the user wrote when the exact value is absent.
+    pub fn nearest(&self, path: &[Step]) -> &Node {
+        let mut node = self;
+        for step in path {
+            let next = match (step, &node.value) {
+                (Step::Key(k), Value::Table(t)) => t.get(k),
+                (Step::Index(i), Value::Array(a)) => a.get(*i),
+                _ => None,
+            };
+            match next {
+                Some(n) => node = n,
+                None => break,
+            }
+        }
+        node
+    }
+
+    /// The span to underline for this node: its key when it has one and
+    /// `prefer_key`, else the value.
+    pub fn span(&self, prefer_key: bool) -> Range<usize> {
+        match (&self.key, prefer_key) {
+            (Some(k), true) => k.clone(),
+            _ => self.origin.span.clone(),
+        }
+    }
+
+    /// Converts to JSON for schema validation and typed deserialization.
+    pub fn to_json(&self) -> Json {
+        match &self.value {
+            Value::String(s) | Value::Datetime(s) => Json::String(s.clone()),
+            Value::Integer(i) => Json::from(*i),
+            // Non-finite floats were rejected at parse time.
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+            Value::Boolean(b) => Json::Bool(*b),
+            Value::Array(a) => Json::Array(a.iter().map(Node::to_json).collect()),
+            Value::Table(t) => {
+                Json::Object(t.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
+        }
+    }
+}
+
+/// Parses a TOML document into a spanned tree, reporting every syntax error.
+pub fn parse(file: FileId, text: &str) -> Result<Node, Vec<Diagnostic>> {
+    use toml::de::DeTable;
+    let (table, errors) = DeTable::parse_recoverable(text);
+    let mut diags: Vec<Diagnostic> = errors
+        .iter()
+        .map(|e| {
+            let span = e.span().unwrap_or(0..0);
+            Diagnostic::error("syntax", syntax_message(e.message()))
+                .at(file, span)
+                .hint("see https://toml.io/en/v1.0.0 for the TOML syntax")
+        })
+        .collect();
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let span = table.span();
+    let node = Node {
+        value: Value::Table(convert_table(file, table.into_inner(), &mut diags)),
+        origin: Origin { file, span },
+        key: None,
+    };
+    if diags.is_empty() {
+        Ok(node)
+    } else {
+        Err(diags)
+    }
+}
+
+fn syntax_message(raw: &str) -> String {
+    // The parser's messages are sentences; ours are lowercase phrases.
+    let first = raw
+        .lines()
+        .next()
+        .unwrap_or(raw)
+        .trim()
+        .trim_end_matches('.');
+    let mut chars = first.chars();
+    match chars.next() {
+        Some(c) => format!("invalid TOML: {}{}", c.to_lowercase(), chars.as_str()),
+        None => "invalid TOML".to_string(),
+    }
+}
+
+fn convert_table(file: FileId, table: toml::de::DeTable<'_>, diags: &mut Vec<Diagnostic>) -> Table {
+    let mut out = Table::new();
+    for (key, value) in table {
+        let key_span = key.span();
+        let mut node = convert(file, value, diags);
+        node.key = Some(key_span);
+        out.insert(key.into_inner().into_owned(), node);
+    }
+    out
+}
+
+fn convert(
+    file: FileId,
+    value: toml::Spanned<toml::de::DeValue<'_>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Node {
+    use toml::de::DeValue;
+    let span = value.span();
+    let value = match value.into_inner() {
+        DeValue::String(s) => Value::String(s.into_owned()),
+        DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
+            Ok(n) => Value::Integer(n),
+            Err(_) => {
+                diags.push(
+                    Diagnostic::error("syntax", format!("integer `{i}` does not fit in 64 bits"))
+                        .at(file, span.clone())
+                        .hint("quote it if it is meant as text"),
+                );
+                Value::Integer(0)
+            }
+        },
+        DeValue::Float(f) => match f.as_str().parse::<f64>() {
+            Ok(x) if x.is_finite() => Value::Float(x),
+            _ => {
+                diags.push(
+                    Diagnostic::error("syntax", format!("`{f}` is not a finite number"))
+                        .at(file, span.clone())
+                        .hint("quote it if it is meant as text"),
+                );
+                Value::Float(0.0)
+            }
+        },
+        DeValue::Boolean(b) => Value::Boolean(b),
+        DeValue::Datetime(d) => Value::Datetime(d.to_string()),
+        DeValue::Array(a) => Value::Array(a.into_iter().map(|v| convert(file, v, diags)).collect()),
+        DeValue::Table(t) => Value::Table(convert_table(file, t, diags)),
+    };
+    Node {
+        value,
+        origin: Origin { file, span },
+        key: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(text: &str) -> Node {
+        parse(FileId(0), text).unwrap()
+    }
+
+    #[test]
+    fn spans_point_at_keys_and_values() {
+        let text = "name = \"http\"\n[probes.readiness]\nperiod = \"5s\"\n";
+        let t = tree(text);
+        let period = t
+            .at(&[
+                Step::Key("probes".into()),
+                Step::Key("readiness".into()),
+                Step::Key("period".into()),
+            ])
+            .unwrap();
+        assert_eq!(&text[period.key.clone().unwrap()], "period");
+        assert_eq!(&text[period.origin.span.clone()], "\"5s\"");
+        assert_eq!(line_col(text, period.key.clone().unwrap().start), (3, 1));
+    }
+
+    #[test]
+    fn datetimes_stay_text_as_written() {
+        let t = tree("at = 12:30:00\n");
+        assert_eq!(t.to_json()["at"], Json::String("12:30:00".into()));
+    }
+
+    #[test]
+    fn integers_in_other_radixes_are_numbers() {
+        let t = tree("mode = 0o755\nmask = 0xff\n");
+        assert_eq!(t.to_json()["mode"], Json::from(493));
+        assert_eq!(t.to_json()["mask"], Json::from(255));
+    }
+
+    #[test]
+    fn every_syntax_error_is_reported_with_a_position() {
+        let errs = parse(FileId(0), "a = \nb = [1,\n").unwrap_err();
+        assert!(!errs.is_empty());
+        assert!(errs.iter().all(|d| d.span.is_some()));
+        assert!(
+            errs[0].message.starts_with("invalid TOML: "),
+            "{}",
+            errs[0].message
+        );
+    }
+
+    #[test]
+    fn line_col_counts_characters_not_bytes() {
+        assert_eq!(line_col("# 注释\nx = 1", 8), (1, 5));
+        assert_eq!(line_col("# 注释\nx = 1", 9), (2, 1));
+    }
+}
