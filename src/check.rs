@@ -223,7 +223,8 @@ impl<'a> ServiceCheck<'a> {
         let rollout = &self.svc.rollout;
         if kind != WorkloadKind::StatefulSet {
             for what in ["partition", "pod_management"] {
-                if self.tree.at(&[key("rollout"), key(what)]).is_some() {
+                let at = [key("rollout"), key(what)];
+                if self.tree.at(&at).is_some() && !self.is_default_layer(&at) {
                     self.report(
                         &[key("rollout"), key(what)],
                         true,
@@ -232,7 +233,10 @@ impl<'a> ServiceCheck<'a> {
                 }
             }
         }
-        if kind == WorkloadKind::StatefulSet && rollout.max_surge.is_some() {
+        if kind == WorkloadKind::StatefulSet
+            && rollout.max_surge.is_some()
+            && !self.is_default_layer(&[key("rollout"), key("max_surge")])
+        {
             self.report(
                 &[key("rollout"), key("max_surge")],
                 true,
@@ -322,7 +326,8 @@ impl<'a> ServiceCheck<'a> {
     }
 
     /// Whether the node at `path` was written by the environment's
-    /// `[defaults]` — defaults may set keys that only some kinds use.
+    /// `[defaults]`: defaults may set keys that only some kinds use, and
+    /// those are ignored where they do not apply.
     fn is_default_layer(&self, path: &[Step]) -> bool {
         let node = self.tree.nearest(path);
         node.origin.file != self.file && Some(node.origin.file) != self.overlay

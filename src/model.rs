@@ -32,6 +32,7 @@ impl WorkloadKind {
 #[serde(default)]
 pub struct Service {
     pub name: Option<String>,
+    pub enabled: Option<bool>,
     pub kind: WorkloadKind,
     pub group: Option<String>,
     pub namespace: Option<String>,

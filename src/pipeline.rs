@@ -201,6 +201,9 @@ fn compile_pair(
     if let Some(o) = overlay.and_then(|o| o.tree.as_ref()) {
         merge(&mut tree, o);
     }
+    if let Some(crate::source::Value::Boolean(false)) = tree.get("enabled").map(|n| &n.value) {
+        return None;
+    }
     let own_name = service_tree
         .get("name")
         .and_then(Node::as_str)
