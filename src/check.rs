@@ -130,12 +130,11 @@ impl<'a> ServiceCheck<'a> {
     /// Reports at the node on `path`, or the nearest written ancestor.
     fn report(&mut self, path: &[Step], prefer_key: bool, d: Diagnostic) {
         let node = self.tree.nearest(path);
-        let span = if std::ptr::eq(node, self.tree) {
-            0..0
+        self.out.push(if std::ptr::eq(node, self.tree) {
+            d.in_file(self.file)
         } else {
-            node.span(prefer_key)
-        };
-        self.out.push(d.at(node.origin.file, span));
+            d.at(node.origin.file, node.span(prefer_key))
+        });
     }
 
     pub fn run(mut self) -> Vec<Diagnostic> {
@@ -164,7 +163,7 @@ impl<'a> ServiceCheck<'a> {
                     "set `version = \"...\"` in the service file or in `environments/{}/<service>.toml`",
                     self.env_name
                 ));
-            self.report(&[], false, d.in_file(self.file));
+            self.report(&[], false, d);
         }
     }
 
@@ -469,6 +468,10 @@ impl<'a> ServiceCheck<'a> {
 
     fn services(&mut self) {
         let svc = self.svc;
+        if !svc.kind.has_replicas() {
+            // Reported as not applying to the kind; nothing more to say.
+            return;
+        }
         let mut specs: Vec<(Vec<Step>, &model::ServiceSpec)> = Vec::new();
         if let Some(s) = &svc.service {
             specs.push((vec![key("service")], s));
@@ -681,7 +684,7 @@ impl<'a> ServiceCheck<'a> {
             };
             if rv > lv {
                 let mut at = base.to_vec();
-                at.extend([key("resources"), key(name)]);
+                at.extend([key("resources"), key(name), key("request")]);
                 let d = Diagnostic::error("request-above-limit", format!("{name} request `{}` is above its limit `{}`", req.render(), lim.render()))
                     .hint("raise the limit or lower the request: a container cannot be guaranteed more than it may use");
                 self.report(&at, false, d);

@@ -123,7 +123,11 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> Str
                 );
             }
             (Some(file), None) => {
-                title = title.element(annotate_snippets::Origin::path(&sources.get(file).path));
+                // About the whole file: name it, at its start.
+                let origin = annotate_snippets::Origin::path(&sources.get(file).path)
+                    .line(1)
+                    .char_column(1);
+                title = title.element(origin);
             }
             _ => {}
         }
@@ -160,8 +164,10 @@ pub fn records<'a>(diags: &'a [Diagnostic], sources: &'a Sources) -> Vec<Record<
         .iter()
         .map(|d| {
             let pos = |o: usize| d.file.map(|f| sources.line_col(f, o));
-            let start = d.span.as_ref().and_then(|s| pos(s.start));
-            let end = d.span.as_ref().and_then(|s| pos(s.end));
+            // A diagnostic about a whole file is at its start.
+            let span = d.span.clone().or(d.file.map(|_| 0..0));
+            let start = span.as_ref().and_then(|s| pos(s.start));
+            let end = span.as_ref().and_then(|s| pos(s.end));
             Record {
                 severity: d.severity,
                 code: d.code,
@@ -177,18 +183,24 @@ pub fn records<'a>(diags: &'a [Diagnostic], sources: &'a Sources) -> Vec<Record<
         .collect()
 }
 
-/// The closest candidate to `word`, if it is close enough to be a likely typo.
+/// The closest candidate to `word`, if it is close enough to be a likely typo:
+/// a few edits away (transpositions count as one), or similar by Jaro-Winkler.
 pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
     let word_lower = word.to_lowercase();
+    let allowed = (word.chars().count() / 3).max(1);
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(&word_lower, &c.to_lowercase()), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
-        .map(|(_, c)| c)
+        .filter_map(|c| {
+            let c_lower = c.to_lowercase();
+            let edits = strsim::osa_distance(&word_lower, &c_lower);
+            let similarity = strsim::jaro_winkler(&word_lower, &c_lower);
+            (edits <= allowed || similarity > 0.8).then_some((edits, similarity, c))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(b.2)))
+        .map(|(_, _, c)| c)
 }
 
 /// `a`, `b` or `c`, for hints that list the valid choices.
@@ -223,6 +235,7 @@ mod tests {
             Some("max_unavailable")
         );
         assert_eq!(did_you_mean("zzz", rollout), None);
+        assert_eq!(did_you_mean("wbe", ["web", "api"]), Some("web"));
     }
 
     #[test]

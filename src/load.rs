@@ -182,7 +182,7 @@ fn attach_overlay(project: &mut Project, env: String, input: Input) {
                     "unknown-environment",
                     format!("overlay for unknown environment `{env}`"),
                 )
-                .at(input.file, 0..0)
+                .in_file(input.file)
                 .hint(hint),
             );
         }
@@ -199,7 +199,7 @@ fn check_names(project: &mut Project) {
                     "duplicate-name",
                     format!("service `{}` is defined twice", pair[1].name),
                 )
-                .at(pair[1].file, 0..0)
+                .in_file(pair[1].file)
                 .hint(format!(
                     "it is also defined in `{first}`; rename one of the files"
                 )),
@@ -227,7 +227,7 @@ fn check_names(project: &mut Project) {
                     "unknown-service",
                     format!("overlay for unknown service `{}`", overlay.name),
                 )
-                .at(overlay.file, 0..0)
+                .in_file(overlay.file)
                 .hint(hint),
             );
         }

@@ -89,9 +89,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if clean && format == Format::Human {
                 let objects: usize = compiled.environments.iter().map(|e| e.files.len()).sum();
                 eprintln!(
-                    "ok: {} services in {} environments, {objects} files checked in {} ms",
-                    project.services.len(),
-                    compiled.environments.len(),
+                    "ok: {} in {}, {objects} files checked in {} ms",
+                    plural(project.services.len(), "service"),
+                    plural(compiled.environments.len(), "environment"),
                     started.elapsed().as_millis()
                 );
             }
@@ -113,8 +113,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let written = write(&out, &compiled, &envs)?;
             if format == Format::Human {
                 eprintln!(
-                    "built {} environments into {}: {} added, {} changed, {} removed, {} unchanged in {} ms",
-                    compiled.environments.len(),
+                    "built {} into {}: {} added, {} changed, {} removed, {} unchanged in {} ms",
+                    plural(compiled.environments.len(), "environment"),
                     out.display(),
                     written.added,
                     written.changed,
@@ -131,6 +131,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
 fn write(out: &Path, compiled: &Compiled, envs: &[String]) -> Result<output::Written> {
     let scope = (!envs.is_empty()).then_some(envs);
     output::write(out, &compiled.tree(), scope)
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn exit(clean: bool) -> ExitCode {
@@ -161,8 +169,7 @@ fn report(diags: &[Diagnostic], sources: &Sources, format: Format) -> Result<boo
                 let color = anstream::AutoStream::choice(&std::io::stderr())
                     != anstream::ColorChoice::Never;
                 let _ = write!(err, "{}", diag::render_human(diags, sources, color));
-                let noun = if errors == 1 { "error" } else { "errors" };
-                let _ = writeln!(err, "{errors} {noun} found");
+                let _ = writeln!(err, "{} found", plural(errors, "error"));
             }
         }
     }

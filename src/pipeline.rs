@@ -94,10 +94,11 @@ pub fn compile(project: &Project, select: &[String]) -> Result<Compiled> {
     let schema_diags: Vec<Vec<Diagnostic>> = files
         .par_iter()
         .map(|(kind, input)| {
+            let text = &project.sources.get(input.file).text;
             input
                 .tree
                 .as_ref()
-                .map(|t| schema::validate(*kind, t))
+                .map(|t| schema::validate(*kind, t, text))
                 .unwrap_or_default()
         })
         .collect();
@@ -362,7 +363,7 @@ fn object_diagnostic(
             .at(n.origin.file, n.span(true))
             .hint("fix the field in this table"),
         None => d
-            .at(file, 0..0)
+            .in_file(file)
             .hint("this object is rendered by manifold; please report it as a bug"),
     }
 }
@@ -437,7 +438,7 @@ fn assemble(
                 );
                 diagnostics.push(
                     Diagnostic::error("duplicate-name", msg)
-                        .at(pair.file, 0..0)
+                        .in_file(pair.file)
                         .hint("object names must be unique per kind and namespace; rename a service, track or extra Service"),
                 );
                 continue;

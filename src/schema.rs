@@ -80,7 +80,8 @@ fn compiled(kind: Kind) -> &'static Compiled {
 }
 
 /// Validates one file's tree; returns every problem found.
-pub fn validate(kind: Kind, tree: &Node) -> Vec<Diagnostic> {
+/// `text` is the file's source, for quoting values as written.
+pub fn validate(kind: Kind, tree: &Node, text: &str) -> Vec<Diagnostic> {
     let compiled = compiled(kind);
     let instance = tree.to_json();
     if compiled.validator.is_valid(&instance) {
@@ -88,7 +89,7 @@ pub fn validate(kind: Kind, tree: &Node) -> Vec<Diagnostic> {
     }
     let mut out = Vec::new();
     for error in compiled.validator.iter_errors(&instance) {
-        diagnose(&compiled.document, tree, &error, &mut out);
+        diagnose(&compiled.document, tree, text, &error, &mut out);
     }
     out
 }
@@ -150,7 +151,13 @@ fn dotted(path: &[Step]) -> String {
     s
 }
 
-fn diagnose(document: &Json, tree: &Node, error: &ValidationError<'_>, out: &mut Vec<Diagnostic>) {
+fn diagnose(
+    document: &Json,
+    tree: &Node,
+    text: &str,
+    error: &ValidationError<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
     let path = steps(error.instance_path());
     let schema_path = error.schema_path().as_str();
     let node = tree.nearest(&path);
@@ -190,13 +197,12 @@ fn diagnose(document: &Json, tree: &Node, error: &ValidationError<'_>, out: &mut
                 format!("missing required key `{key}` in {place}"),
             )
             .hint(format!("add `{key} = ...`"));
-            // The table header (or first line) is the best place to point at.
-            let span = if path.is_empty() {
-                0..0
+            // The table's header, or the file when the key belongs at the top.
+            out.push(if path.is_empty() {
+                d.in_file(file)
             } else {
-                node.span(true)
-            };
-            out.push(d.at(file, span));
+                d.at(file, node.span(true))
+            });
         }
         ValidationErrorKind::Type { kind } => {
             let expected = type_names(kind);
@@ -208,9 +214,16 @@ fn diagnose(document: &Json, tree: &Node, error: &ValidationError<'_>, out: &mut
                     node.value.type_name()
                 ),
             );
-            if expected.contains("string") {
-                if let Some(text) = scalar_text(node) {
-                    d = d.hint(format!("quote the value: `\"{text}\"`"));
+            let written = text.get(node.origin.span.clone()).unwrap_or_default();
+            if expected.contains("string") && scalar_text(node).is_some() {
+                d = d.hint(format!("quote the value: `\"{written}\"`"));
+            } else if let Value::String(s) = &node.value {
+                let t = s.trim();
+                let fits = (expected.contains("integer") && t.parse::<i64>().is_ok())
+                    || (expected.contains("number") && t.parse::<f64>().is_ok())
+                    || (expected.contains("boolean") && (t == "true" || t == "false"));
+                if fits {
+                    d = d.hint(format!("remove the quotes: `{t}`"));
                 }
             }
             out.push(at_value(d, node));
@@ -274,7 +287,7 @@ fn diagnose(document: &Json, tree: &Node, error: &ValidationError<'_>, out: &mut
             match best_branch(document, node, &alternatives) {
                 Some(i) if !context.get(i).is_none_or(Vec::is_empty) => {
                     for inner in &context[i] {
-                        diagnose(document, tree, inner, out);
+                        diagnose(document, tree, text, inner, out);
                     }
                 }
                 _ => {
@@ -410,10 +423,10 @@ mod tests {
 
     fn check(kind: Kind, text: &str) -> Vec<(String, String, Option<String>)> {
         let tree = parse(FileId(0), text).unwrap();
-        validate(kind, &tree)
+        validate(kind, &tree, text)
             .into_iter()
             .map(|d| {
-                let span = d.span.unwrap();
+                let span = d.span.unwrap_or(0..0);
                 (text[span].to_string(), d.message, d.hint)
             })
             .collect()
@@ -453,7 +466,7 @@ mod tests {
             vec![(
                 "1.0".to_string(),
                 "`version` must be a string, found a float".to_string(),
-                Some("quote the value: `\"1\"`".to_string())
+                Some("quote the value: `\"1.0\"`".to_string())
             )]
         );
     }

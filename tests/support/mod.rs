@@ -1,0 +1,255 @@
+//! Helpers for the end-to-end tests: running the binary, fixture repositories,
+//! data-driven cases, and the external tools (Python tools in a venv made by
+//! `scripts/pytools`, kubectl from PATH).
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn blessing() -> bool {
+    std::env::var_os("MANIFOLD_BLESS").is_some()
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `manifold -C dir args...` with a clean, colourless environment.
+pub fn manifold(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_manifold"))
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .expect("manifold runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A temporary copy of `tests/fixtures/<name>`.
+pub fn fixture(name: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    overlay_dir(&repo_root().join("tests/fixtures").join(name), tmp.path());
+    tmp
+}
+
+/// Copies every file of `from` into `to`, replacing what is there.
+pub fn overlay_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from).min_depth(1) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+        } else {
+            fs::create_dir_all(target.parent().unwrap()).unwrap();
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir`, relative path -> content.
+pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    if !dir.exists() {
+        return files;
+    }
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let rel = entry
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            files.insert(rel, fs::read(entry.path()).unwrap());
+        }
+    }
+    files
+}
+
+/// The bin directory of the Python tool venv, created on first use.
+pub fn pytools() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let output = Command::new("bash")
+            .arg(repo_root().join("scripts/pytools"))
+            .arg("--print-bin")
+            .output()
+            .expect("bash runs");
+        assert!(
+            output.status.success(),
+            "scripts/pytools failed (it installs tests/requirements.txt from PyPI):\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        PathBuf::from(
+            String::from_utf8_lossy(&output.stdout)
+                .trim()
+                .lines()
+                .last()
+                .unwrap_or_default(),
+        )
+    })
+}
+
+/// Runs the venv's python; panics with its output unless it succeeds.
+pub fn python(args: &[&str]) -> String {
+    let output = Command::new(pytools().join("python"))
+        .args(args)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "python {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+pub fn kubectl_kustomize(dir: &Path) -> String {
+    let output = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .expect("kubectl is installed (it renders the output as Flux and Argo CD do)");
+    assert!(
+        output.status.success(),
+        "kubectl kustomize {} failed:\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[derive(serde::Deserialize)]
+struct Case {
+    /// Fixture under `tests/fixtures/` the case's `repo/` is laid over.
+    base: Option<String>,
+    args: Vec<String>,
+    #[serde(default)]
+    code: i32,
+    #[serde(default)]
+    stdout: String,
+    #[serde(default)]
+    stderr: String,
+    /// Whether the command may create an output directory.
+    #[serde(default)]
+    writes: bool,
+}
+
+/// Replaces what differs between runs: the temporary directory and timings.
+pub fn normalize(text: &str, root: &Path) -> String {
+    let mut s = text.replace(&root.display().to_string(), "[ROOT]");
+    let mut out = String::with_capacity(s.len());
+    // "in 12 ms" -> "in [N] ms"
+    while let Some(i) = s.find(" in ") {
+        out.push_str(&s[..i + 4]);
+        let rest = &s[i + 4..];
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        if digits > 0 && rest[digits..].starts_with(" ms") {
+            out.push_str("[N]");
+            s = rest[digits..].to_string();
+        } else {
+            s = rest.to_string();
+        }
+    }
+    out.push_str(&s);
+    out
+}
+
+pub fn run_case(dir: &Path) -> Result<(), String> {
+    let case_path = dir.join("case.toml");
+    let text = fs::read_to_string(&case_path).map_err(|e| e.to_string())?;
+    let case: Case = toml::from_str(&text).map_err(|e| format!("bad case.toml: {e}"))?;
+    let tmp = tempfile::tempdir().unwrap();
+    if let Some(base) = &case.base {
+        overlay_dir(&repo_root().join("tests/fixtures").join(base), tmp.path());
+    }
+    if dir.join("repo").is_dir() {
+        overlay_dir(&dir.join("repo"), tmp.path());
+    }
+    let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
+    let run = manifold(tmp.path(), &args);
+    let stdout = normalize(&run.stdout, tmp.path());
+    let stderr = normalize(&run.stderr, tmp.path());
+    if blessing() {
+        fs::write(&case_path, bless(&text, run.code, &stdout, &stderr)).unwrap();
+        return Ok(());
+    }
+    let mut problems = Vec::new();
+    if run.code != case.code {
+        problems.push(format!("exit code {} (expected {})", run.code, case.code));
+    }
+    if stdout != case.stdout {
+        problems.push(format!(
+            "stdout differs:\n--- expected\n{}\n--- actual\n{stdout}",
+            case.stdout
+        ));
+    }
+    if stderr != case.stderr {
+        problems.push(format!(
+            "stderr differs:\n--- expected\n{}\n--- actual\n{stderr}",
+            case.stderr
+        ));
+    }
+    if !case.writes && tmp.path().join("out").exists() {
+        problems.push("an output directory was written".into());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// Rewrites a case file's `code`, `stdout` and `stderr`, keeping the rest.
+fn bless(text: &str, code: i32, stdout: &str, stderr: &str) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        if skipping {
+            if line.ends_with("'''") {
+                skipping = false;
+            }
+            continue;
+        }
+        let key = line.split('=').next().unwrap_or_default().trim();
+        if ["code", "stdout", "stderr"].contains(&key) {
+            let value = line.split_once('=').map(|x| x.1.trim()).unwrap_or_default();
+            skipping = value.starts_with("'''") && !(value.len() > 3 && value.ends_with("'''"));
+            continue;
+        }
+        kept.push(line);
+    }
+    while kept.last().is_some_and(|l| l.trim().is_empty()) {
+        kept.pop();
+    }
+    let mut out = kept.join("\n");
+    out.push_str(&format!("\ncode = {code}\n"));
+    for (key, value) in [("stdout", stdout), ("stderr", stderr)] {
+        assert!(
+            !value.contains("'''"),
+            "{key} contains ''' and cannot be blessed"
+        );
+        out.push_str(&format!("{key} = '''\n{value}'''\n"));
+    }
+    out
+}
+
+pub mod reference;
