@@ -31,16 +31,10 @@ fn indent(out: &mut String, n: usize) {
     }
 }
 
-fn sorted(map: &serde_json::Map<String, Json>) -> Vec<(&String, &Json)> {
-    let mut entries: Vec<_> = map.iter().collect();
-    // serde_json's map is already sorted unless a dependency turns on
-    // `preserve_order`; sorting here keeps the output independent of that.
-    entries.sort_by(|a, b| a.0.cmp(b.0));
-    entries
-}
-
 fn write_map(out: &mut String, map: &serde_json::Map<String, Json>, level: usize) {
-    for (i, (key, value)) in sorted(map).into_iter().enumerate() {
+    // serde_json's map is a BTreeMap, so keys come sorted (a test guards that
+    // no dependency switches on its `preserve_order` feature).
+    for (i, (key, value)) in map.iter().enumerate() {
         if i > 0 {
             indent(out, level);
         }
@@ -222,6 +216,32 @@ pub fn is_plain_safe(s: &str) -> bool {
 /// numbers in any base or with `_`, sexagesimal `12:30:00`, dates, `.inf`,
 /// `.nan`, `<<` and `=`.
 fn resolves_to_non_string(s: &str) -> bool {
+    // Fast path: every special form starts with one of these.
+    let Some(&first) = s.as_bytes().first() else {
+        return true;
+    };
+    if !matches!(
+        first,
+        b'0'..=b'9'
+            | b'.'
+            | b'+'
+            | b'-'
+            | b'~'
+            | b'<'
+            | b'='
+            | b'y'
+            | b'Y'
+            | b'n'
+            | b'N'
+            | b't'
+            | b'T'
+            | b'f'
+            | b'F'
+            | b'o'
+            | b'O'
+    ) {
+        return false;
+    }
     const WORDS: [&str; 28] = [
         "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
         "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
@@ -351,6 +371,16 @@ mod tests {
             to_yaml(&v),
             "data:\n  a.properties: |\n    x=1\n    y=2\n  b: |-\n    no newline\n    at end\n  c: |+\n    two\n\n"
         );
+    }
+
+    #[test]
+    fn json_maps_iterate_in_sorted_order() {
+        // Fails if a dependency enables serde_json's `preserve_order`, which
+        // would make the output follow insertion order.
+        let mut map = serde_json::Map::new();
+        map.insert("b".into(), json!(1));
+        map.insert("a".into(), json!(2));
+        assert_eq!(map.keys().collect::<Vec<_>>(), ["a", "b"]);
     }
 
     #[test]

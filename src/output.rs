@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::emit::Tree;
+use std::collections::BTreeMap;
 
 const MARKER: &str = ".manifold-output";
 const JOURNAL: &str = ".manifold-journal";
@@ -38,7 +38,10 @@ pub struct Written {
 /// Writes `tree` under `out`. `scope` limits the update to these top-level
 /// directories (the selected environments); `None` means the whole directory
 /// is the output and anything else in it is removed.
-pub fn write(out: &Path, tree: &Tree, scope: Option<&[String]>) -> Result<Written> {
+/// The files to write: path relative to the output directory -> content.
+pub type Files<'a> = BTreeMap<String, &'a [u8]>;
+
+pub fn write(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<Written> {
     let empty = match fs::read_dir(out) {
         Ok(mut entries) => entries.next().is_none(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
@@ -57,7 +60,7 @@ pub fn write(out: &Path, tree: &Tree, scope: Option<&[String]>) -> Result<Writte
     update(out, tree, scope)
 }
 
-fn write_fresh(out: &Path, tree: &Tree) -> Result<Written> {
+fn write_fresh(out: &Path, tree: &Files<'_>) -> Result<Written> {
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -73,11 +76,7 @@ fn write_fresh(out: &Path, tree: &Tree) -> Result<Written> {
             fs::remove_dir_all(&staging)?;
         }
         fs::create_dir(&staging)?;
-        write_files(
-            &staging,
-            tree.iter().map(|(p, c)| (p.as_str(), c.as_slice())),
-            "",
-        )?;
+        write_files(&staging, tree.iter().map(|(p, c)| (p.as_str(), *c)), "")?;
         fs::write(staging.join(MARKER), marker_text())?;
         // An empty directory in the way (e.g. just created by the user) goes.
         if out.exists() {
@@ -149,7 +148,7 @@ fn existing(out: &Path, scope: Option<&[String]>) -> Result<BTreeSet<String>> {
     Ok(files)
 }
 
-fn update(out: &Path, tree: &Tree, scope: Option<&[String]>) -> Result<Written> {
+fn update(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<Written> {
     let old = existing(out, scope)?;
     let mut written = Written::default();
     let mut changes: Vec<(&str, &[u8])> = Vec::new();
@@ -157,7 +156,7 @@ fn update(out: &Path, tree: &Tree, scope: Option<&[String]>) -> Result<Written> 
         if old.contains(path) {
             let current = fs::read(out.join(path))
                 .with_context(|| format!("cannot read `{}`", out.join(path).display()))?;
-            if current == *content {
+            if current == **content {
                 written.unchanged += 1;
                 continue;
             }
@@ -165,7 +164,7 @@ fn update(out: &Path, tree: &Tree, scope: Option<&[String]>) -> Result<Written> 
         } else {
             written.added += 1;
         }
-        changes.push((path.as_str(), content.as_slice()));
+        changes.push((path.as_str(), *content));
     }
     let removals: Vec<&String> = old.iter().filter(|p| !tree.contains_key(*p)).collect();
     written.removed = removals.len();
@@ -277,10 +276,10 @@ fn replay(out: &Path) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn tree(files: &[(&str, &str)]) -> Tree {
+    fn tree<'a>(files: &[(&str, &'a str)]) -> Files<'a> {
         files
             .iter()
-            .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
+            .map(|(p, c)| (p.to_string(), c.as_bytes()))
             .collect()
     }
 

@@ -48,12 +48,13 @@ impl Compiled {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
-    /// The whole output tree, paths prefixed by the environment's name.
-    pub fn tree(&self) -> Tree {
-        let mut tree = Tree::new();
+    /// The whole output tree, paths prefixed by the environment's name; the
+    /// contents are borrowed, not copied.
+    pub fn tree(&self) -> BTreeMap<String, &[u8]> {
+        let mut tree = BTreeMap::new();
         for env in &self.environments {
             for (path, content) in &env.files {
-                tree.insert(format!("{}/{path}", env.name), content.clone());
+                tree.insert(format!("{}/{path}", env.name), content.as_slice());
             }
         }
         tree
@@ -158,12 +159,20 @@ pub fn compile(project: &Project, select: &[String]) -> Result<Compiled> {
     })
 }
 
+/// One rendered object, as text.
+struct Emitted {
+    file: String,
+    kind: String,
+    name: String,
+    namespace: String,
+    yaml: String,
+}
+
 /// What one (environment, service) pair produced.
 struct PairOutput {
     service: String,
     file: FileId,
-    /// (file name, object, YAML)
-    objects: Vec<(String, Object, String)>,
+    objects: Vec<Emitted>,
     diagnostics: Vec<Diagnostic>,
     /// cpu cores and memory bytes requested at full scale.
     requests: (f64, f64),
@@ -301,9 +310,14 @@ fn compile_pair(
                 env,
             ));
         }
-        let file = format!("{}-{}.yaml", object.kind.to_lowercase(), object.name);
-        let yaml = to_yaml(&object.value);
-        objects.push((file, object, yaml));
+        // The JSON is dropped here: only the text is kept for the whole run.
+        objects.push(Emitted {
+            file: format!("{}-{}.yaml", object.kind.to_lowercase(), object.name),
+            yaml: to_yaml(&object.value),
+            kind: object.kind,
+            name: object.name,
+            namespace: object.namespace.unwrap_or_default(),
+        });
     }
     Some(PairOutput {
         requests: requests(&svc),
@@ -425,16 +439,12 @@ fn assemble(
         cpu += pair.requests.0;
         memory += pair.requests.1;
         biggest.push((pair.requests.0, pair.requests.1, pair.service.clone()));
-        for (file, object, yaml) in pair.objects {
-            let key = (
-                object.kind.clone(),
-                object.namespace.clone().unwrap_or_default(),
-                object.name.clone(),
-            );
+        for object in pair.objects {
+            let key = (object.kind, object.namespace, object.name);
             if let Some(other) = seen.get(&key) {
                 let msg = format!(
                     "{} `{}` is rendered by both `{other}` and `{}`",
-                    object.kind, object.name, pair.service
+                    key.0, key.2, pair.service
                 );
                 diagnostics.push(
                     Diagnostic::error("duplicate-name", msg)
@@ -444,9 +454,9 @@ fn assemble(
                 continue;
             }
             seen.insert(key, pair.service.clone());
-            let path = format!("{}/{file}", pair.service);
+            let path = format!("{}/{}", pair.service, object.file);
             owners.insert(path.clone(), Some(pair.service.clone()));
-            files.insert(path, yaml.into_bytes());
+            files.insert(path, object.yaml.into_bytes());
         }
     }
     for ns in &namespaces {
