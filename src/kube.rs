@@ -86,9 +86,22 @@ fn validator(version: &str, definition: &str) -> Arc<Validator> {
     };
     cell.get_or_init(|| {
         let catalog = catalog(version).expect("known version");
+        // Only the definitions the kind reaches: compiling (which includes
+        // checking the schema against the meta-schema) costs in proportion.
+        let defs = &catalog.document["$defs"];
+        let mut reached = serde_json::Map::new();
+        let mut stack = vec![definition.to_string()];
+        while let Some(name) = stack.pop() {
+            if reached.contains_key(&name) {
+                continue;
+            }
+            let Some(def) = defs.get(&name) else { continue };
+            collect_refs(def, &mut stack);
+            reached.insert(name, def.clone());
+        }
         let schema = serde_json::json!({
             "$ref": format!("#/$defs/{definition}"),
-            "$defs": catalog.document["$defs"],
+            "$defs": reached,
         });
         Arc::new(
             jsonschema::options()
@@ -98,6 +111,26 @@ fn validator(version: &str, definition: &str) -> Arc<Validator> {
         )
     })
     .clone()
+}
+
+/// Pushes the definition names `node` refers to.
+fn collect_refs(node: &Json, out: &mut Vec<String>) {
+    match node {
+        Json::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("$ref", Json::String(r)) => {
+                        if let Some(name) = r.strip_prefix("#/$defs/") {
+                            out.push(name.to_string());
+                        }
+                    }
+                    _ => collect_refs(value, out),
+                }
+            }
+        }
+        Json::Array(items) => items.iter().for_each(|i| collect_refs(i, out)),
+        _ => {}
+    }
 }
 
 /// One reason an object is invalid.

@@ -17,7 +17,7 @@ use crate::source::{Node, Value};
 pub fn merge(base: &mut Node, over: &Node) {
     match (&mut base.value, &over.value) {
         (Value::Table(b), Value::Table(o)) => {
-            for (key, value) in o {
+            for (key, value) in o.iter() {
                 match b.get_mut(key) {
                     Some(existing) => merge(existing, value),
                     None => {

@@ -5,7 +5,6 @@
 //! origins, so a problem found in a merged service still points at the line that
 //! caused it. This module parses; it does not validate or merge.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -89,7 +88,58 @@ pub enum Value {
     Table(Table),
 }
 
-pub type Table = BTreeMap<String, Node>;
+/// A TOML table: entries sorted by key, in one allocation. Tables in
+/// configuration are small, and a vector is a fraction of a B-tree's size.
+#[derive(Clone, Debug, Default)]
+pub struct Table {
+    entries: Vec<(String, Node)>,
+}
+
+impl Table {
+    pub fn new() -> Self {
+        Table::default()
+    }
+
+    fn position(&self, key: &str) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.position(key).ok().map(|i| &self.entries[i].1)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        self.position(key).ok().map(|i| &mut self.entries[i].1)
+    }
+
+    /// Inserts or replaces.
+    pub fn insert(&mut self, key: String, node: Node) {
+        match self.position(&key) {
+            Ok(i) => self.entries[i].1 = node,
+            Err(i) => self.entries.insert(i, (key, node)),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Node)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.entries.iter().map(|(k, _)| k)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Node> {
+        self.entries.iter_mut().map(|(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
 
 impl Value {
     /// The TOML name of this value's type, for messages.
@@ -233,14 +283,15 @@ fn syntax_message(raw: &str) -> String {
 }
 
 fn convert_table(file: FileId, table: toml::de::DeTable<'_>, diags: &mut Vec<Diagnostic>) -> Table {
-    let mut out = Table::new();
+    // The parser's map iterates in key order, so entries arrive sorted.
+    let mut entries = Vec::with_capacity(table.len());
     for (key, value) in table {
         let key_span = key.span();
         let mut node = convert(file, value, diags);
         node.key = Some(key_span);
-        out.insert(key.into_inner().into_owned(), node);
+        entries.push((key.into_inner().into_owned(), node));
     }
-    out
+    Table { entries }
 }
 
 fn convert(
@@ -308,6 +359,18 @@ mod tests {
         assert_eq!(&text[period.key.clone().unwrap()], "period");
         assert_eq!(&text[period.origin.span.clone()], "\"5s\"");
         assert_eq!(line_col(text, period.key.clone().unwrap().start), (3, 1));
+    }
+
+    #[test]
+    fn table_keys_are_sorted_whatever_the_source_order() {
+        // `Table::get` searches by key: this fails if the parser ever yields
+        // entries in source order.
+        let t = tree("zeta = 1\nalpha = 2\n[mid]\nb = 1\na = 2\n");
+        let keys: Vec<&String> = t.as_table().unwrap().keys().collect();
+        assert_eq!(keys, ["alpha", "mid", "zeta"]);
+        assert!(t.get("zeta").is_some() && t.get("alpha").is_some());
+        let mid: Vec<&String> = t.get("mid").unwrap().as_table().unwrap().keys().collect();
+        assert_eq!(mid, ["a", "b"]);
     }
 
     #[test]
