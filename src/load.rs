@@ -152,6 +152,9 @@ pub fn load(root: &Path) -> Result<Project> {
         attach_overlay(&mut project, env, input);
     }
     project.services.sort_by(|a, b| a.name.cmp(&b.name));
+    for env in &mut project.environments {
+        env.overlays.sort_by(|a, b| a.name.cmp(&b.name));
+    }
     check_names(&mut project);
     Ok(project)
 }

@@ -1,4 +1,5 @@
-//! Writing the output tree to disk: all of it or none of it.
+//! Writing the output tree to disk: all of it or none of it, and no more than
+//! what changed.
 //!
 //! A build into a missing or empty directory writes a staging directory beside
 //! it and renames it into place. A build over a previous output changes only
@@ -6,25 +7,33 @@
 //! then a journal listing every rename and removal is committed, then the
 //! journal is carried out. An interrupted update is therefore either not
 //! visible at all (no journal yet: the temporary files are swept by the next
-//! run) or completed by the next run (the journal is replayed). Unchanged files
-//! are not touched, so their modification times survive.
+//! run) or completed by the next run (the journal is replayed).
 //!
-//! The directory is marked with `.manifold-output`; a non-empty directory
-//! without the marker is never written into, so a mistyped `-o` cannot replace
-//! someone's files.
+//! `.manifold-output` marks the directory as manifold's and lists every file
+//! it wrote with its git blob id, size and modification time. A file whose
+//! new content has the recorded id and whose size and time on disk are the
+//! recorded ones is unchanged without being read; anything else is compared
+//! byte for byte. A non-empty directory without the marker is never written
+//! into, so a mistyped `-o` cannot replace someone's files.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+use sha1::{Digest, Sha1};
 
-use std::collections::BTreeMap;
-
-const MARKER: &str = ".manifold-output";
+const MANIFEST: &str = ".manifold-output";
 const JOURNAL: &str = ".manifold-journal";
 const TMP_SUFFIX: &str = ".manifold-tmp";
+const HEADER: &str =
+    "# written by manifold: the files of this directory with their git blob ids; do not edit";
+
+/// The files to write: path relative to the output directory -> content.
+pub type Files<'a> = BTreeMap<String, &'a [u8]>;
 
 /// What a write changed, for the summary line.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -35,12 +44,99 @@ pub struct Written {
     pub unchanged: usize,
 }
 
+/// The git blob id of a file's content, as git would compute it.
+pub fn blob_id(content: &[u8]) -> [u8; 20] {
+    let mut h = Sha1::new();
+    h.update(format!("blob {}\0", content.len()).as_bytes());
+    h.update(content);
+    h.finalize().into()
+}
+
+/// What the manifest records of one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    id: [u8; 20],
+    len: u64,
+    modified: (u64, u32),
+}
+
+impl Entry {
+    fn of(id: [u8; 20], meta: &fs::Metadata) -> Entry {
+        Entry {
+            id,
+            len: meta.len(),
+            modified: stamp(meta),
+        }
+    }
+
+    /// Whether the file on disk still is what this entry describes.
+    fn matches(&self, meta: &fs::Metadata) -> bool {
+        meta.len() == self.len && stamp(meta) == self.modified
+    }
+}
+
+fn stamp(meta: &fs::Metadata) -> (u64, u32) {
+    let t = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    (d.as_secs(), d.subsec_nanos())
+}
+
+type Manifest = BTreeMap<String, Entry>;
+
+fn hex(id: &[u8; 20]) -> String {
+    id.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn manifest_text(manifest: &Manifest) -> String {
+    let mut text = String::with_capacity(manifest.len() * 100);
+    text.push_str(HEADER);
+    text.push('\n');
+    for (path, e) in manifest {
+        text.push_str(&format!(
+            "{} {} {}.{:09} {path}\n",
+            hex(&e.id),
+            e.len,
+            e.modified.0,
+            e.modified.1
+        ));
+    }
+    text
+}
+
+/// Reads a manifest; `None` if missing or not in this format (then the
+/// directory is walked and every file compared).
+fn read_manifest(out: &Path) -> Option<Manifest> {
+    let text = fs::read_to_string(out.join(MANIFEST)).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != HEADER {
+        return None;
+    }
+    let mut manifest = Manifest::new();
+    for line in lines {
+        let mut parts = line.splitn(4, ' ');
+        let (id, len, modified, path) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let mut bytes = [0u8; 20];
+        if id.len() != 40 {
+            return None;
+        }
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&id[2 * i..2 * i + 2], 16).ok()?;
+        }
+        let (secs, nanos) = modified.split_once('.')?;
+        let entry = Entry {
+            id: bytes,
+            len: len.parse().ok()?,
+            modified: (secs.parse().ok()?, nanos.parse().ok()?),
+        };
+        manifest.insert(path.to_string(), entry);
+    }
+    Some(manifest)
+}
+
 /// Writes `tree` under `out`. `scope` limits the update to these top-level
 /// directories (the selected environments); `None` means the whole directory
-/// is the output and anything else in it is removed.
-/// The files to write: path relative to the output directory -> content.
-pub type Files<'a> = BTreeMap<String, &'a [u8]>;
-
+/// is the output and every other file manifold wrote there is removed.
 pub fn write(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<Written> {
     let empty = match fs::read_dir(out) {
         Ok(mut entries) => entries.next().is_none(),
@@ -50,9 +146,9 @@ pub fn write(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<W
     if empty {
         return write_fresh(out, tree);
     }
-    if !out.join(MARKER).is_file() {
+    if !out.join(MANIFEST).is_file() {
         bail!(
-            "refusing to write into `{}`: it is not empty and was not written by manifold (no `{MARKER}`); choose another `-o` or empty it",
+            "refusing to write into `{}`: it is not empty and was not written by manifold (no `{MANIFEST}`); choose another `-o` or empty it",
             out.display()
         );
     }
@@ -76,8 +172,14 @@ fn write_fresh(out: &Path, tree: &Files<'_>) -> Result<Written> {
             fs::remove_dir_all(&staging)?;
         }
         fs::create_dir(&staging)?;
-        write_files(&staging, tree.iter().map(|(p, c)| (p.as_str(), *c)), "")?;
-        fs::write(staging.join(MARKER), marker_text())?;
+        let ids: Vec<[u8; 20]> = tree.par_iter().map(|(_, c)| blob_id(c)).collect();
+        let metas = write_files(&staging, tree.iter().map(|(p, c)| (p.as_str(), *c)), "")?;
+        let manifest: Manifest = tree
+            .keys()
+            .zip(ids.iter().zip(&metas))
+            .map(|(path, (id, meta))| (path.clone(), Entry::of(*id, meta)))
+            .collect();
+        fs::write(staging.join(MANIFEST), manifest_text(&manifest))?;
         // An empty directory in the way (e.g. just created by the user) goes.
         if out.exists() {
             fs::remove_dir(out)?;
@@ -95,17 +197,15 @@ fn write_fresh(out: &Path, tree: &Files<'_>) -> Result<Written> {
     })
 }
 
-fn marker_text() -> &'static str {
-    "This directory is written by manifold; files here are replaced on every build.\n"
-}
-
-/// Creates directories as needed and writes each file.
+/// Creates directories as needed and writes each file; returns each file's
+/// metadata as written.
 fn write_files<'a>(
     root: &Path,
     files: impl Iterator<Item = (&'a str, &'a [u8])>,
     suffix: &str,
-) -> Result<()> {
+) -> Result<Vec<fs::Metadata>> {
     let mut made: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut metas = Vec::new();
     for (path, content) in files {
         let target = root.join(format!("{path}{suffix}"));
         if let Some(dir) = target.parent() {
@@ -115,70 +215,142 @@ fn write_files<'a>(
                 made.insert(dir.to_path_buf());
             }
         }
-        fs::write(&target, content)
+        let mut file = fs::File::create(&target)
             .with_context(|| format!("cannot write `{}`", target.display()))?;
+        file.write_all(content)
+            .with_context(|| format!("cannot write `{}`", target.display()))?;
+        metas.push(file.metadata()?);
     }
-    Ok(())
+    Ok(metas)
 }
 
-/// Every file under `out` (relative, `/`-separated), except manifold's own.
-fn existing(out: &Path, scope: Option<&[String]>) -> Result<BTreeSet<String>> {
+fn in_scope(path: &str, scope: Option<&[String]>) -> bool {
+    match scope {
+        None => true,
+        Some(dirs) => dirs.iter().any(|d| {
+            path.strip_prefix(d.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+        }),
+    }
+}
+
+/// Every file under `out` (relative, `/`-separated), except manifold's own;
+/// for a directory written by an older manifold without a manifest.
+fn walk(out: &Path, scope: Option<&[String]>) -> Result<BTreeSet<String>> {
     let mut files = BTreeSet::new();
-    let roots: Vec<PathBuf> = match scope {
-        Some(dirs) => dirs.iter().map(|d| out.join(d)).collect(),
-        None => vec![out.to_path_buf()],
-    };
-    for root in roots {
-        if !root.exists() {
+    for entry in walkdir::WalkDir::new(out).sort_by_file_name() {
+        let entry = entry.with_context(|| format!("cannot read `{}`", out.display()))?;
+        if entry.file_type().is_dir() {
             continue;
         }
-        for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
-            let entry = entry.with_context(|| format!("cannot read `{}`", root.display()))?;
-            if entry.file_type().is_dir() {
-                continue;
-            }
-            let rel = entry.path().strip_prefix(out).unwrap_or(entry.path());
-            let rel = rel.to_string_lossy().replace('\\', "/");
-            if rel == MARKER || rel == JOURNAL {
-                continue;
-            }
+        let rel = entry.path().strip_prefix(out).unwrap_or(entry.path());
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if rel != MANIFEST && rel != JOURNAL && in_scope(&rel, scope) {
             files.insert(rel);
         }
     }
     Ok(files)
 }
 
+enum State {
+    Unchanged(Entry),
+    Changed,
+    Added,
+}
+
 fn update(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<Written> {
-    let old = existing(out, scope)?;
-    let mut written = Written::default();
-    let mut changes: Vec<(&str, &[u8])> = Vec::new();
-    for (path, content) in tree {
-        if old.contains(path) {
-            let current = fs::read(out.join(path))
-                .with_context(|| format!("cannot read `{}`", out.join(path).display()))?;
-            if current == **content {
-                written.unchanged += 1;
-                continue;
+    let old = read_manifest(out);
+    let existing: BTreeSet<String> = match &old {
+        Some(m) => m.keys().filter(|p| in_scope(p, scope)).cloned().collect(),
+        None => walk(out, scope)?,
+    };
+    let empty = Manifest::new();
+    let recorded = old.as_ref().unwrap_or(&empty);
+
+    // Decide every file in parallel: at most a stat, and a read only when the
+    // manifest cannot vouch for it.
+    let entries: Vec<(&String, &&[u8])> = tree.iter().collect();
+    let states: Vec<Result<State>> = entries
+        .par_iter()
+        .map(|(path, content)| {
+            let id = blob_id(content);
+            let target = out.join(path);
+            let meta = match fs::metadata(&target) {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::Added),
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot read `{}`", target.display()));
+                }
+            };
+            if let Some(e) = recorded.get(path.as_str()) {
+                if e.id == id && e.matches(&meta) {
+                    return Ok(State::Unchanged(*e));
+                }
             }
-            written.changed += 1;
-        } else {
-            written.added += 1;
+            let current =
+                fs::read(&target).with_context(|| format!("cannot read `{}`", target.display()))?;
+            Ok(if current == **content {
+                State::Unchanged(Entry::of(id, &meta))
+            } else {
+                State::Changed
+            })
+        })
+        .collect();
+
+    let mut written = Written::default();
+    let mut manifest: Manifest = recorded
+        .iter()
+        .filter(|(p, _)| !in_scope(p, scope))
+        .map(|(p, e)| (p.clone(), *e))
+        .collect();
+    let mut changes: Vec<(&str, &[u8])> = Vec::new();
+    for ((path, content), state) in entries.iter().zip(states) {
+        match state? {
+            State::Unchanged(e) => {
+                written.unchanged += 1;
+                manifest.insert((*path).clone(), e);
+            }
+            State::Changed => {
+                written.changed += 1;
+                changes.push((path.as_str(), content));
+            }
+            State::Added => {
+                written.added += 1;
+                changes.push((path.as_str(), content));
+            }
         }
-        changes.push((path.as_str(), *content));
     }
-    let removals: Vec<&String> = old.iter().filter(|p| !tree.contains_key(*p)).collect();
+    // The manifest may list a file someone already deleted: not a removal.
+    let removals: Vec<&String> = existing
+        .iter()
+        .filter(|p| !tree.contains_key(*p) && out.join(p).exists())
+        .collect();
     written.removed = removals.len();
     if changes.is_empty() && removals.is_empty() {
+        if old.as_ref() != Some(&manifest) {
+            replace_file(out, MANIFEST, manifest_text(&manifest).as_bytes())?;
+        }
         return Ok(written);
     }
 
     // 1. New content beside its target. Failing here leaves the tree as it was.
-    if let Err(e) = write_files(out, changes.iter().copied(), TMP_SUFFIX) {
-        for (path, _) in &changes {
-            let _ = fs::remove_file(out.join(format!("{path}{TMP_SUFFIX}")));
+    let metas = match write_files(out, changes.iter().copied(), TMP_SUFFIX) {
+        Ok(m) => m,
+        Err(e) => {
+            for (path, _) in &changes {
+                let _ = fs::remove_file(out.join(format!("{path}{TMP_SUFFIX}")));
+            }
+            return Err(e);
         }
-        return Err(e);
+    };
+    for ((path, content), meta) in changes.iter().zip(&metas) {
+        // A rename keeps the file's modification time: record it now.
+        manifest.insert(path.to_string(), Entry::of(blob_id(content), meta));
     }
+    let next = format!("{MANIFEST}{TMP_SUFFIX}");
+    fs::write(out.join(&next), manifest_text(&manifest))
+        .with_context(|| format!("cannot write `{}`", out.join(&next).display()))?;
+
     // 2. Commit point: the journal names every step of the switch.
     let mut journal = String::new();
     for (path, _) in &changes {
@@ -191,15 +363,25 @@ fn update(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<Writ
         journal.push_str(path);
         journal.push('\n');
     }
-    let tmp = out.join(format!("{JOURNAL}{TMP_SUFFIX}"));
-    let mut f =
-        fs::File::create(&tmp).with_context(|| format!("cannot write `{}`", tmp.display()))?;
-    f.write_all(journal.as_bytes())?;
-    f.sync_all()?;
-    fs::rename(&tmp, out.join(JOURNAL))?;
+    journal.push_str("rename ");
+    journal.push_str(MANIFEST);
+    journal.push('\n');
+    replace_file(out, JOURNAL, journal.as_bytes())?;
     // 3. Carry it out.
     replay(out)?;
     Ok(written)
+}
+
+/// Writes `name` in `out` atomically: a temporary file, synced, renamed.
+fn replace_file(out: &Path, name: &str, content: &[u8]) -> Result<()> {
+    let tmp = out.join(format!("{name}{TMP_SUFFIX}-write"));
+    let mut f =
+        fs::File::create(&tmp).with_context(|| format!("cannot write `{}`", tmp.display()))?;
+    f.write_all(content)?;
+    f.sync_all()?;
+    fs::rename(&tmp, out.join(name))
+        .with_context(|| format!("cannot write `{}`", out.join(name).display()))?;
+    Ok(())
 }
 
 /// Finishes an interrupted update: replays a committed journal, or sweeps the
@@ -210,8 +392,7 @@ fn recover(out: &Path) -> Result<()> {
     }
     for entry in walkdir::WalkDir::new(out) {
         let entry = entry?;
-        if entry.file_type().is_file() && entry.file_name().to_string_lossy().ends_with(TMP_SUFFIX)
-        {
+        if entry.file_type().is_file() && entry.file_name().to_string_lossy().contains(TMP_SUFFIX) {
             fs::remove_file(entry.path())?;
         }
     }
@@ -274,7 +455,13 @@ fn replay(out: &Path) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
+
+    fn recorded_ids(out: &Path) -> Option<HashMap<String, String>> {
+        read_manifest(out).map(|m| m.into_iter().map(|(p, e)| (p, hex(&e.id))).collect())
+    }
 
     fn tree<'a>(files: &[(&str, &'a str)]) -> Files<'a> {
         files
@@ -297,14 +484,23 @@ mod tests {
                     .into_owned();
                 (rel, fs::read_to_string(e.path()).unwrap())
             })
-            .filter(|(p, _)| p != MARKER)
+            .filter(|(p, _)| p != MANIFEST)
             .collect();
         v.sort();
         v
     }
 
     #[test]
-    fn a_fresh_build_writes_everything_and_marks_the_directory() {
+    fn blob_ids_are_gits() {
+        // `printf 'hello\n' | git hash-object --stdin`
+        assert_eq!(
+            hex(&blob_id(b"hello\n")),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+    }
+
+    #[test]
+    fn a_fresh_build_writes_everything_and_records_it() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
         let w = write(
@@ -314,7 +510,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(w.added, 2);
-        assert!(out.join(MARKER).is_file());
         assert_eq!(
             read_all(&out),
             vec![
@@ -322,6 +517,8 @@ mod tests {
                 ("dev/kustomization.yaml".into(), "k".into())
             ]
         );
+        let ids = recorded_ids(&out).unwrap();
+        assert_eq!(ids["dev/a/x.yaml"], hex(&blob_id(b"1")));
     }
 
     #[test]
@@ -380,6 +577,20 @@ mod tests {
                 .unwrap(),
             before
         );
+        let ids = recorded_ids(&out).unwrap();
+        assert_eq!(ids.len(), 3);
+        assert_eq!(ids["dev/b/y.yaml"], hex(&blob_id(b"22")));
+    }
+
+    #[test]
+    fn a_file_edited_by_hand_is_restored() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        write(&out, &tree(&[("dev/x.yaml", "mine")]), None).unwrap();
+        fs::write(out.join("dev/x.yaml"), "edited").unwrap();
+        let w = write(&out, &tree(&[("dev/x.yaml", "mine")]), None).unwrap();
+        assert_eq!(w.changed, 1);
+        assert_eq!(read_all(&out), vec![("dev/x.yaml".into(), "mine".into())]);
     }
 
     #[test]
@@ -405,6 +616,7 @@ mod tests {
                 ("prod/x.yaml".into(), "2".into())
             ]
         );
+        assert_eq!(recorded_ids(&out).unwrap().len(), 2);
     }
 
     #[test]
@@ -436,8 +648,17 @@ mod tests {
             "rename dev/x.yaml\nremove dev/gone.yaml\n",
         )
         .unwrap();
-        write(&out, &tree(&[("dev/x.yaml", "new")]), None).unwrap();
+        recover(&out).unwrap();
         assert_eq!(read_all(&out), vec![("dev/x.yaml".into(), "new".into())]);
+        // The manifest still describes the old tree; the next build verifies.
+        let w = write(&out, &tree(&[("dev/x.yaml", "new")]), None).unwrap();
+        assert_eq!(
+            w,
+            Written {
+                unchanged: 1,
+                ..Written::default()
+            }
+        );
     }
 
     #[test]

@@ -190,7 +190,13 @@ fn compile_pair(
     if invalid.contains(&svc_input.file) {
         return None;
     }
-    let overlay = env_input.overlays.iter().find(|o| o.name == svc_input.name);
+    // Overlays are sorted by name (see `load`): a search, not a scan, or the
+    // whole compile is quadratic in the number of services.
+    let overlay = env_input
+        .overlays
+        .binary_search_by(|o| o.name.as_str().cmp(&svc_input.name))
+        .ok()
+        .map(|i| &env_input.overlays[i]);
     if let Some(o) = overlay {
         if o.tree.is_none() || invalid.contains(&o.file) {
             return None;

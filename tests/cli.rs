@@ -52,17 +52,10 @@ fn the_example_output_matches_the_committed_snapshot() {
         copy_tree(&out, &expected);
         fs::remove_file(expected.join(".manifold-output")).unwrap();
     }
-    let mut actual = read_tree(&out);
-    actual.remove(".manifold-output");
-    let wanted = read_tree(&expected);
-    let differing: Vec<&String> = actual
-        .keys()
-        .chain(wanted.keys())
-        .filter(|k| actual.get(*k) != wanted.get(*k))
-        .collect();
-    assert!(
-        differing.is_empty(),
-        "the example's output changed in {differing:?}; review and refresh with `MANIFOLD_BLESS=1 cargo test --test cli`"
+    assert_same_tree(
+        &read_tree(&out),
+        &read_tree(&expected),
+        "the example's output changed; review and refresh with `MANIFOLD_BLESS=1 cargo test --test cli`",
     );
 }
 
@@ -79,8 +72,8 @@ fn output_is_byte_identical_for_any_thread_count() {
         );
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
-    assert_eq!(read_tree(&one), read_tree(&two));
-    assert_eq!(read_tree(&one), read_tree(&eight));
+    assert_same_tree(&read_tree(&one), &read_tree(&two), "-j 1 vs -j 2");
+    assert_same_tree(&read_tree(&one), &read_tree(&eight), "-j 1 vs -j 8");
 }
 
 #[test]
@@ -96,7 +89,7 @@ fn a_failed_build_leaves_the_previous_output_untouched() {
     .unwrap();
     let run = manifold(repo.path(), &["build"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(read_tree(&out), before);
+    assert_same_tree(&read_tree(&out), &before, "a failed build");
 }
 
 #[test]

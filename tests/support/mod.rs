@@ -62,7 +62,8 @@ pub fn overlay_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Every file under `dir`, relative path -> content.
+/// Every file under `dir`, relative path -> content, without manifold's
+/// record of what it wrote (`.manifold-output`, which holds file times).
 pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
     if !dir.exists() {
@@ -77,13 +78,29 @@ pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
                 .unwrap()
                 .to_string_lossy()
                 .replace('\\', "/");
-            files.insert(rel, fs::read(entry.path()).unwrap());
+            if rel != ".manifold-output" {
+                files.insert(rel, fs::read(entry.path()).unwrap());
+            }
         }
     }
     files
 }
 
 /// The bin directory of the Python tool venv, created on first use.
+/// Asserts two trees are equal, naming the files that differ.
+pub fn assert_same_tree(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>, what: &str) {
+    let differing: Vec<&String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{what}: {} files differ: {differing:?}",
+        differing.len()
+    );
+}
+
 pub fn pytools() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
