@@ -324,3 +324,171 @@ fn the_readme_format_reference_matches_the_schemas() {
         "README's format reference is stale; refresh it with `MANIFOLD_BLESS=1 cargo test --test cli`"
     );
 }
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn build(repo: &Path) -> Run {
+    let run = manifold(repo, &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run
+}
+
+/// Guards the merge order: built-in default < environment `[defaults]` <
+/// service file < overlay.
+#[test]
+fn each_layer_overrides_the_one_below() {
+    let repo = fixture("minimal");
+    let deployment = |env: &str| {
+        read(
+            &repo
+                .path()
+                .join(format!("out/{env}/web/deployment-web.yaml")),
+        )
+    };
+    build(repo.path());
+    assert!(
+        deployment("dev").contains("\n  replicas: 1\n"),
+        "built-in default"
+    );
+    assert!(
+        deployment("prod").contains("\n  replicas: 3\n"),
+        "environment default"
+    );
+    let service = repo.path().join("services/web.toml");
+    fs::write(
+        &service,
+        read(&service).replace("version = \"1.0\"\n", "version = \"1.0\"\nreplicas = 2\n"),
+    )
+    .unwrap();
+    build(repo.path());
+    assert!(
+        deployment("dev").contains("\n  replicas: 2\n"),
+        "service over built-in"
+    );
+    assert!(
+        deployment("prod").contains("\n  replicas: 2\n"),
+        "service over environment"
+    );
+    let overlay = repo.path().join("environments/prod/web.toml");
+    fs::write(&overlay, format!("replicas = 5\n{}", read(&overlay))).unwrap();
+    build(repo.path());
+    assert!(
+        deployment("prod").contains("\n  replicas: 5\n"),
+        "overlay over service"
+    );
+    assert!(
+        deployment("dev").contains("\n  replicas: 2\n"),
+        "an overlay stays in its environment"
+    );
+}
+
+/// A release must never touch an immutable selector, nor any object but the
+/// workload.
+#[test]
+fn a_version_bump_changes_only_the_workload_and_never_its_selector() {
+    let repo = fixture("minimal");
+    build(repo.path());
+    let path = repo.path().join("out/prod/web/deployment-web.yaml");
+    let before = read(&path);
+    let overlay = repo.path().join("environments/prod/web.toml");
+    fs::write(
+        &overlay,
+        read(&overlay).replace("version = \"1.1\"", "version = \"1.2\""),
+    )
+    .unwrap();
+    let run = build(repo.path());
+    assert!(
+        run.stderr.contains("0 added, 1 changed, 0 removed"),
+        "{}",
+        run.stderr
+    );
+    let after = read(&path);
+    let selector = |yaml: &str| {
+        yaml[yaml.find("  selector:").unwrap()..yaml.find("  strategy:").unwrap()].to_string()
+    };
+    assert_eq!(selector(&before), selector(&after));
+    let changed: Vec<(&str, &str)> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert!(
+        changed.iter().all(|(a, b)| a.replace("1.1", "1.2") == *b),
+        "{changed:?}"
+    );
+    assert_eq!(
+        changed.len(),
+        5,
+        "image, and the version labels of workload and pods: {changed:?}"
+    );
+}
+
+/// A config change gives the ConfigMap a new name, so the pods roll.
+#[test]
+fn a_config_change_renames_the_configmap_and_rolls_the_pods() {
+    let repo = fixture("minimal");
+    let service = repo.path().join("services/web.toml");
+    fs::write(
+        &service,
+        format!("{}\n[config]\nGREETING = \"hello\"\n", read(&service)),
+    )
+    .unwrap();
+    build(repo.path());
+    let dir = repo.path().join("out/dev/web");
+    let configmaps = || -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("configmap-"))
+            .collect();
+        v.sort();
+        v
+    };
+    let first = configmaps();
+    assert_eq!(first.len(), 1);
+    let name = first[0]
+        .trim_start_matches("configmap-")
+        .trim_end_matches(".yaml")
+        .to_string();
+    assert!(
+        read(&dir.join("deployment-web.yaml"))
+            .contains(&format!("configMapRef:\n            name: {name}\n"))
+    );
+    fs::write(&service, read(&service).replace("\"hello\"", "\"bonjour\"")).unwrap();
+    build(repo.path());
+    let second = configmaps();
+    assert_eq!(second.len(), 1, "the old ConfigMap is gone");
+    assert_ne!(first, second);
+    let renamed = second[0]
+        .trim_start_matches("configmap-")
+        .trim_end_matches(".yaml");
+    assert!(read(&dir.join("deployment-web.yaml")).contains(&format!("name: {renamed}\n")));
+}
+
+/// With an autoscaler, the workload leaves `replicas` to it: a publish would
+/// otherwise reset the scale on every apply.
+#[test]
+fn autoscaling_leaves_replicas_to_the_autoscaler() {
+    let repo = fixture("minimal");
+    let overlay = repo.path().join("environments/prod/web.toml");
+    fs::write(
+        &overlay,
+        format!(
+            "{}\n[autoscale]\nmin = 2\nmax = 6\ncpu = 75\n",
+            read(&overlay)
+        ),
+    )
+    .unwrap();
+    build(repo.path());
+    let deployment = read(&repo.path().join("out/prod/web/deployment-web.yaml"));
+    assert!(!deployment.contains("replicas:"), "{deployment}");
+    let hpa = read(
+        &repo
+            .path()
+            .join("out/prod/web/horizontalpodautoscaler-web.yaml"),
+    );
+    assert!(hpa.contains("maxReplicas: 6\n  metrics:\n  - resource:\n      name: cpu\n      target:\n        averageUtilization: 75\n"), "{hpa}");
+    assert!(read(&repo.path().join("out/dev/web/deployment-web.yaml")).contains("replicas: 1"));
+}
