@@ -745,6 +745,13 @@ impl<'a> ServiceCheck<'a> {
     }
 
     fn misc(&mut self) {
+        for (name, object) in &self.svc.objects {
+            if object.get("kind").and_then(|k| k.as_str()) == Some("Secret") {
+                let d = Diagnostic::error("secret-literal", format!("`objects.{name}` is a Secret: its values would be committed in clear"))
+                    .hint("create Secrets outside git (or as SealedSecret / ExternalSecret objects) and reference them from `env` or `volumes`");
+                self.report(&[key("objects"), key(name)], true, d);
+            }
+        }
         for (k, v) in &self.svc.config {
             if let model::Scalar::String(_) = v {
                 if looks_secret(k) {

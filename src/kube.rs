@@ -113,6 +113,19 @@ fn validator(version: &str, definition: &str) -> Arc<Validator> {
     .clone()
 }
 
+/// Whether `api_version` belongs to an API group Kubernetes itself does not
+/// serve: core (`v1`) and `*.k8s.io` groups are always Kubernetes'.
+fn is_custom_group(catalog: &Catalog, api_version: &str) -> bool {
+    let Some((group, _)) = api_version.split_once('/') else {
+        return false;
+    };
+    !group.ends_with(".k8s.io")
+        && !catalog
+            .kinds
+            .keys()
+            .any(|(a, _)| a.split_once('/').is_some_and(|(g, _)| g == group))
+}
+
 /// Pushes the definition names `node` refers to.
 fn collect_refs(node: &Json, out: &mut Vec<String>) {
     match node {
@@ -167,6 +180,11 @@ pub fn validate(version: &str, object: &Json) -> Vec<Problem> {
             .filter(|(_, k)| k == kind)
             .map(|(a, _)| a.as_str())
             .collect();
+        if known.is_empty() && is_custom_group(catalog, api_version) {
+            // A custom resource (Flux, Argo, cert-manager ...): its schema is
+            // the cluster's CRD, which is not ours to know.
+            return Vec::new();
+        }
         let message = if known.is_empty() {
             format!("`{api_version}` `{kind}` is not a built-in kind of Kubernetes {version}")
         } else {
@@ -289,6 +307,20 @@ mod tests {
             problems[0].message,
             "`Deployment` is not served as `extensions/v1beta1` by Kubernetes 1.35; use `apps/v1`"
         );
+    }
+
+    #[test]
+    fn custom_resources_pass_and_unknown_built_in_kinds_do_not() {
+        let cr = json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "metadata": {"name": "db"}});
+        assert_eq!(validate("1.35", &cr), vec![]);
+        let typo =
+            json!({"apiVersion": "apps/v1", "kind": "Deploymnet", "metadata": {"name": "x"}});
+        assert_eq!(
+            validate("1.35", &typo)[0].message,
+            "`apps/v1` `Deploymnet` is not a built-in kind of Kubernetes 1.35"
+        );
+        let gone = json!({"apiVersion": "networking.k8s.io/v1beta1", "kind": "Foo"});
+        assert_eq!(validate("1.35", &gone).len(), 1);
     }
 
     #[test]

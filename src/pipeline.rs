@@ -151,6 +151,7 @@ pub fn compile(project: &Project, select: &[String]) -> Result<Compiled> {
         diagnostics.extend(diags);
         outputs.push(output);
     }
+    merge_versions(&mut diagnostics);
     normalize(&mut diagnostics);
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     Ok(Compiled {
@@ -166,6 +167,54 @@ struct Emitted {
     name: String,
     namespace: String,
     yaml: String,
+}
+
+/// The same schema problem found for several Kubernetes versions is one
+/// problem: "invalid for Kubernetes 1.35 and 1.37".
+fn merge_versions(diagnostics: &mut Vec<Diagnostic>) {
+    const MARK: &str = " for Kubernetes ";
+    // (file, span, message with the version left out) -> (first, versions)
+    type Key = (Option<FileId>, Option<(usize, usize)>, String);
+    let mut seen: BTreeMap<Key, (usize, BTreeSet<String>)> = BTreeMap::new();
+    let mut keep = vec![true; diagnostics.len()];
+    for (i, d) in diagnostics.iter().enumerate() {
+        if d.code != "kubernetes-schema" {
+            continue;
+        }
+        let Some(at) = d.message.find(MARK) else {
+            continue;
+        };
+        let rest = &d.message[at + MARK.len()..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let version = rest[..end].to_string();
+        let template = format!("{}{MARK}\u{0}{}", &d.message[..at], &rest[end..]);
+        let span = d.span.as_ref().map(|s| (s.start, s.end));
+        match seen.get_mut(&(d.file, span, template.clone())) {
+            Some((_, versions)) => {
+                versions.insert(version);
+                keep[i] = false;
+            }
+            None => {
+                seen.insert((d.file, span, template), (i, BTreeSet::from([version])));
+            }
+        }
+    }
+    for ((_, _, template), (i, versions)) in seen {
+        let versions: Vec<&str> = versions.iter().map(String::as_str).collect();
+        let list = match versions.as_slice() {
+            [one] => one.to_string(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+            [] => continue,
+        };
+        diagnostics[i].message = template.replace('\u{0}', &list);
+    }
+    let mut index = 0;
+    diagnostics.retain(|_| {
+        index += 1;
+        keep[index - 1]
+    });
 }
 
 /// What one (environment, service) pair produced.
