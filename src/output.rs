@@ -19,7 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
@@ -173,7 +173,8 @@ fn write_fresh(out: &Path, tree: &Files<'_>) -> Result<Written> {
         }
         fs::create_dir(&staging)?;
         let ids: Vec<[u8; 20]> = tree.par_iter().map(|(_, c)| blob_id(c)).collect();
-        let metas = write_files(&staging, tree.iter().map(|(p, c)| (p.as_str(), *c)), "")?;
+        let files: Vec<(&str, &[u8])> = tree.iter().map(|(p, c)| (p.as_str(), *c)).collect();
+        let metas = write_files(&staging, &files, "")?;
         let manifest: Manifest = tree
             .keys()
             .zip(ids.iter().zip(&metas))
@@ -198,28 +199,38 @@ fn write_fresh(out: &Path, tree: &Files<'_>) -> Result<Written> {
 }
 
 /// Creates directories as needed and writes each file; returns each file's
-/// metadata as written.
-fn write_files<'a>(
-    root: &Path,
-    files: impl Iterator<Item = (&'a str, &'a [u8])>,
-    suffix: &str,
-) -> Result<Vec<fs::Metadata>> {
-    let mut made: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut metas = Vec::new();
-    for (path, content) in files {
-        let target = root.join(format!("{path}{suffix}"));
-        if let Some(dir) = target.parent() {
-            if !made.contains(dir) {
-                fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create `{}`", dir.display()))?;
-                made.insert(dir.to_path_buf());
+/// metadata as written, in order. Files are written by all worker threads:
+/// creating many small files is bound by the file system's per-file work,
+/// which overlaps across threads.
+fn write_files(root: &Path, files: &[(&str, &[u8])], suffix: &str) -> Result<Vec<fs::Metadata>> {
+    let chunks: Vec<Result<Vec<fs::Metadata>>> = files
+        .par_chunks(256)
+        .map(|chunk| {
+            let mut made: BTreeSet<&Path> = BTreeSet::new();
+            let mut metas = Vec::with_capacity(chunk.len());
+            for (path, content) in chunk {
+                let target = root.join(format!("{path}{suffix}"));
+                if let Some(dir) = Path::new(path).parent() {
+                    if !made.contains(dir) {
+                        // Another thread may create it too; that is fine.
+                        let full = root.join(dir);
+                        fs::create_dir_all(&full)
+                            .with_context(|| format!("cannot create `{}`", full.display()))?;
+                        made.insert(dir);
+                    }
+                }
+                let mut file = fs::File::create(&target)
+                    .with_context(|| format!("cannot write `{}`", target.display()))?;
+                file.write_all(content)
+                    .with_context(|| format!("cannot write `{}`", target.display()))?;
+                metas.push(file.metadata()?);
             }
-        }
-        let mut file = fs::File::create(&target)
-            .with_context(|| format!("cannot write `{}`", target.display()))?;
-        file.write_all(content)
-            .with_context(|| format!("cannot write `{}`", target.display()))?;
-        metas.push(file.metadata()?);
+            Ok(metas)
+        })
+        .collect();
+    let mut metas = Vec::with_capacity(files.len());
+    for chunk in chunks {
+        metas.extend(chunk?);
     }
     Ok(metas)
 }
@@ -334,7 +345,7 @@ fn update(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<Writ
     }
 
     // 1. New content beside its target. Failing here leaves the tree as it was.
-    let metas = match write_files(out, changes.iter().copied(), TMP_SUFFIX) {
+    let metas = match write_files(out, &changes, TMP_SUFFIX) {
         Ok(m) => m,
         Err(e) => {
             for (path, _) in &changes {
