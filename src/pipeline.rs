@@ -309,7 +309,7 @@ fn compile_pair(
         return Some(PairOutput::failed(name, svc_input.file, diagnostics));
     }
 
-    let svc: Service = match serde_json::from_value(tree.to_json()) {
+    let svc: Service = match crate::source::deserialize(&tree) {
         Ok(s) => s,
         Err(e) => {
             diagnostics.push(

@@ -337,6 +337,79 @@ fn convert(
     }
 }
 
+/// Reads a typed value straight from a tree, without a JSON copy.
+pub fn deserialize<T: serde::de::DeserializeOwned>(
+    node: &Node,
+) -> Result<T, serde::de::value::Error> {
+    T::deserialize(NodeDeserializer(node))
+}
+
+struct NodeDeserializer<'a>(&'a Node);
+
+impl<'de, 'a> serde::de::IntoDeserializer<'de, serde::de::value::Error> for NodeDeserializer<'a> {
+    type Deserializer = Self;
+
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+impl<'de, 'a> serde::Deserializer<'de> for NodeDeserializer<'a> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        use serde::de::value::{MapDeserializer, SeqDeserializer};
+        match &self.0.value {
+            Value::String(s) | Value::Datetime(s) => visitor.visit_str(s),
+            Value::Integer(i) => visitor.visit_i64(*i),
+            Value::Float(f) => visitor.visit_f64(*f),
+            Value::Boolean(b) => visitor.visit_bool(*b),
+            Value::Array(items) => {
+                visitor.visit_seq(SeqDeserializer::new(items.iter().map(NodeDeserializer)))
+            }
+            Value::Table(table) => visitor.visit_map(MapDeserializer::new(
+                table.iter().map(|(k, v)| (k.as_str(), NodeDeserializer(v))),
+            )),
+        }
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        // TOML has no null: a present key is always `Some`.
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        use serde::de::IntoDeserializer;
+        use serde::de::value::{MapAccessDeserializer, MapDeserializer};
+        match &self.0.value {
+            // `kind = "statefulset"`: a unit variant.
+            Value::String(s) => visitor.visit_enum(s.as_str().into_deserializer()),
+            // `pre_stop = { sleep = "10s" }`: a variant with its data.
+            Value::Table(table) => visitor.visit_enum(MapAccessDeserializer::new(
+                MapDeserializer::new(table.iter().map(|(k, v)| (k.as_str(), NodeDeserializer(v)))),
+            )),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct identifier ignored_any
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,6 +444,21 @@ mod tests {
         assert!(t.get("zeta").is_some() && t.get("alpha").is_some());
         let mid: Vec<&String> = t.get("mid").unwrap().as_table().unwrap().keys().collect();
         assert_eq!(mid, ["a", "b"]);
+    }
+
+    #[test]
+    fn typed_values_read_straight_from_the_tree() {
+        let t = tree(
+            "kind = \"statefulset\"\nreplicas = 3\npre_stop = { sleep = \"10s\" }\n[env]\nA = true\n",
+        );
+        let svc: crate::model::Service = deserialize(&t).unwrap();
+        assert_eq!(svc.kind, crate::model::WorkloadKind::StatefulSet);
+        assert_eq!(svc.replicas, Some(3));
+        assert!(matches!(svc.pre_stop, Some(crate::model::Handler::Sleep(ref d)) if d == "10s"));
+        assert_eq!(
+            svc.env["A"],
+            crate::model::EnvValue::Literal(crate::model::Scalar::Boolean(true))
+        );
     }
 
     #[test]
