@@ -185,27 +185,31 @@ fn write_quoted(out: &mut String, s: &str) {
 /// Whether a string can be written without quotes and read back as the same
 /// string by both YAML 1.1 and YAML 1.2. Errs on the side of quoting.
 pub fn is_plain_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
+    let b = s.as_bytes();
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
         return false;
     };
-    if s.starts_with([' ', '\t']) || s.ends_with([' ', '\t', ':']) {
+    // Indicators that start other syntax, and surrounding blanks.
+    if b"[]{},#&*!|>'\"%@` \t".contains(&first) || matches!(last, b' ' | b'\t' | b':') {
         return false;
     }
-    // Indicators that start other syntax.
-    if "[]{},#&*!|>'\"%@`".contains(first) {
+    // `- x`, `? x`, `: x` and the lone indicators; `--port` and `-1` pass
+    // here (numbers are caught below).
+    if matches!(first, b'-' | b'?' | b':') && matches!(b.get(1), None | Some(b' ')) {
         return false;
     }
-    if matches!(first, '-' | '?' | ':') {
-        match s.chars().nth(1) {
-            None | Some(' ') => return false,
-            // `-1`, `-.5`: numbers, handled below; `--port` is fine.
-            _ => {}
+    if s == "---" || s == "..." {
+        return false;
+    }
+    // One pass: control characters, `: ` and ` #`.
+    let mut prev = 0u8;
+    for &c in b {
+        if c < 0x20 || c == 0x7f || (prev == b':' && c == b' ') || (prev == b' ' && c == b'#') {
+            return false;
         }
+        prev = c;
     }
-    if s.contains(": ") || s.contains(" #") || s.contains("\t") || s == "---" || s == "..." {
-        return false;
-    }
-    if s.chars().any(|c| needs_escape(c) || c == '\n') {
+    if !s.is_ascii() && s.chars().any(needs_escape) {
         return false;
     }
     !resolves_to_non_string(s)
