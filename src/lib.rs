@@ -5,11 +5,13 @@
 //! overlay, [`check`] validates meaning, [`render`] builds Kubernetes objects,
 //! [`kube`] verifies them against the official schemas, [`emit`] writes YAML
 //! and [`output`] puts the tree on disk. [`pipeline`] runs the stages between
-//! load and output. The library never prints and never exits.
+//! load and output; [`diff`] compares two rendered trees. The library never
+//! prints and never exits.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod check;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod kube;
 pub mod load;
