@@ -5,8 +5,9 @@
 //! overlay, [`check`] validates meaning, [`render`] builds Kubernetes objects,
 //! [`kube`] verifies them against the official schemas, [`emit`] writes YAML
 //! and [`output`] puts the tree on disk. [`pipeline`] runs the stages between
-//! load and output; [`diff`] compares two rendered trees. The library never
-//! prints and never exits.
+//! load and output. [`publish`] commits the rendered tree to the gitops branch
+//! and reads what is published there; [`diff`] compares the two. The library
+//! never prints and never exits.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod check;
@@ -19,6 +20,7 @@ pub mod merge;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod publish;
 pub mod render;
 pub mod schema;
 pub mod source;
