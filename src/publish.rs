@@ -201,12 +201,11 @@ impl Repo {
             format: ObjectFormat::Sha1,
         };
         let out = repo.run(&["rev-parse", "--show-object-format"], None)?;
+        if !out.ok && out.stderr.contains("not a git repository") {
+            bail!("`{}` is not in a git repository", dir.display());
+        }
         if !out.ok {
-            bail!(
-                "`{}` is not in a git repository: {}",
-                dir.display(),
-                out.stderr.trim()
-            );
+            bail!("`git rev-parse` failed: {}", out.stderr.trim());
         }
         repo.format = match String::from_utf8_lossy(&out.stdout).trim() {
             "sha1" => ObjectFormat::Sha1,
