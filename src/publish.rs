@@ -390,8 +390,8 @@ impl Repo {
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
     }
 
-    /// Every file of a tree-ish: path -> (mode, blob id). Submodules are left
-    /// out.
+    /// Every entry of a tree-ish but its directories: path -> (mode, id).
+    /// Submodules (mode 160000) are listed too, so a publish removes them.
     pub fn list(&self, treeish: &str) -> Result<BTreeMap<String, (String, String)>> {
         let out = self.check(&["ls-tree", "-r", "-z", "--full-tree", treeish], None)?;
         let mut files = BTreeMap::new();
@@ -405,7 +405,7 @@ impl Repo {
             else {
                 continue;
             };
-            if kind == "blob" {
+            if kind != "tree" {
                 files.insert(path.to_string(), (mode.to_string(), oid.to_string()));
             }
         }
@@ -976,6 +976,10 @@ pub fn published(repo: &Repo, wanted: &[Against]) -> Result<Vec<Tree>> {
                 let Some(rel) = path.strip_prefix(&prefix) else {
                     break;
                 };
+                // A submodule has no content here to compare.
+                if mode == "160000" {
+                    continue;
+                }
                 let same = mode == FILE_MODE
                     && w.rendered
                         .get(rel)
