@@ -14,7 +14,7 @@ use manifold::diag::{self, Diagnostic};
 use manifold::diff::{self, EnvChanges};
 use manifold::emit::Tree;
 use manifold::pipeline::{self, Compiled};
-use manifold::publish::{self, Against, Repo};
+use manifold::publish::{self, Baseline, Repo};
 use manifold::source::Sources;
 use manifold::{load, output};
 
@@ -221,47 +221,19 @@ fn diff(
                 }
                 (Err(e), None) => return Err(e),
             };
-            let mut wanted = Vec::new();
-            let mut labels = Vec::new();
-            match rev {
-                Some(rev) => {
-                    let tree = repo.resolve_tree(rev)?.with_context(|| {
-                        format!("`{rev}` is neither a directory nor a git revision")
-                    })?;
-                    for env in &compiled.environments {
-                        labels.push(format!("{rev}:{}", env.path));
-                        wanted.push(Against {
-                            tree: Some(tree.clone()),
-                            path: env.path.clone(),
-                            rendered: &env.files,
-                        });
-                    }
-                }
-                None => {
-                    let targets = publish::targets(&compiled, branch);
-                    let names: Vec<String> = targets.iter().map(|t| t.branch.clone()).collect();
-                    let tips = repo.tips(&names)?;
-                    for name in names.iter().filter(|n| !tips.contains_key(*n)) {
-                        eprintln!("note: branch `{name}` does not exist yet; everything is new");
-                    }
-                    for env in &compiled.environments {
-                        let b = env.branch.as_deref().unwrap_or(branch);
-                        labels.push(format!("{b}:{}", env.path));
-                        wanted.push(Against {
-                            tree: tips.get(b).map(|t| t.tree.clone()),
-                            path: env.path.clone(),
-                            rendered: &env.files,
-                        });
-                    }
-                }
+            let baseline = match rev {
+                Some(rev) => Baseline::Revision(rev),
+                None => Baseline::Branches { default: branch },
+            };
+            let (published, missing) = publish::read_published(&repo, &compiled, baseline)?;
+            for name in missing {
+                eprintln!("note: branch `{name}` does not exist yet; everything is new");
             }
-            let published = publish::published(&repo, &wanted)?;
             compiled
                 .environments
                 .iter()
                 .zip(published)
-                .zip(labels)
-                .map(|((env, old), label)| diff::compare(&env.name, &label, &old, &env.files))
+                .map(|(env, old)| diff::compare(&env.name, &old.label, &old.files, &env.files))
                 .collect()
         }
     };

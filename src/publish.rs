@@ -943,21 +943,87 @@ fn quote(path: &str) -> String {
 // ---------------------------------------------------------------------------
 // Reading what is published, for `diff`
 
-/// Where one environment's published files are read from.
-pub struct Against<'a> {
-    /// A tree id (from [`Repo::resolve_tree`] or a [`Tip`]), `None` when the
-    /// branch does not exist yet.
-    pub tree: Option<String>,
-    /// The environment's directory in that tree.
-    pub path: String,
-    /// What the working tree renders, to skip reading identical files.
-    pub rendered: &'a Tree,
+/// What `diff` compares the rendered environments with.
+#[derive(Clone, Copy, Debug)]
+pub enum Baseline<'a> {
+    /// Each environment's directory on its gitops branch; `default` is the
+    /// branch of environments that name none.
+    Branches { default: &'a str },
+    /// Every environment at its path in one revision.
+    Revision(&'a str),
 }
 
-/// Each environment's published files, relative to its directory. Listing
-/// is one `git ls-tree` per distinct tree; only files that differ from the
-/// rendered ones are read, all with one `git cat-file --batch`.
-pub fn published(repo: &Repo, wanted: &[Against]) -> Result<Vec<Tree>> {
+/// What is published for one environment.
+pub struct PublishedEnv {
+    /// Where it was read from, as `<rev>:<path>`.
+    pub label: String,
+    /// Relative to the environment's directory.
+    pub files: Tree,
+}
+
+/// Reads what is published for each compiled environment, in order, and
+/// names the gitops branches that do not exist yet (whose environments are
+/// read as empty).
+pub fn read_published(
+    repo: &Repo,
+    compiled: &Compiled,
+    baseline: Baseline,
+) -> Result<(Vec<PublishedEnv>, Vec<String>)> {
+    let mut wanted = Vec::new();
+    let mut labels = Vec::new();
+    let mut missing = Vec::new();
+    match baseline {
+        Baseline::Revision(rev) => {
+            let tree = repo
+                .resolve_tree(rev)?
+                .with_context(|| format!("`{rev}` is neither a directory nor a git revision"))?;
+            for env in &compiled.environments {
+                labels.push(format!("{rev}:{}", env.path));
+                wanted.push(Wanted {
+                    tree: Some(tree.clone()),
+                    path: &env.path,
+                    rendered: &env.files,
+                });
+            }
+        }
+        Baseline::Branches { default } => {
+            let names: Vec<String> = targets(compiled, default)
+                .into_iter()
+                .map(|t| t.branch)
+                .collect();
+            let tips = repo.tips(&names)?;
+            missing.extend(names.into_iter().filter(|n| !tips.contains_key(n)));
+            for env in &compiled.environments {
+                let branch = env.branch.as_deref().unwrap_or(default);
+                labels.push(format!("{branch}:{}", env.path));
+                wanted.push(Wanted {
+                    tree: tips.get(branch).map(|t| t.tree.clone()),
+                    path: &env.path,
+                    rendered: &env.files,
+                });
+            }
+        }
+    }
+    let trees = published(repo, &wanted)?;
+    let envs = labels
+        .into_iter()
+        .zip(trees)
+        .map(|(label, files)| PublishedEnv { label, files })
+        .collect();
+    Ok((envs, missing))
+}
+
+/// Where one environment's published files are read from.
+struct Wanted<'a> {
+    /// A tree id, `None` when the branch does not exist yet.
+    tree: Option<String>,
+    /// The environment's directory in that tree.
+    path: &'a str,
+    /// What the working tree renders, to skip reading identical files.
+    rendered: &'a Tree,
+}
+
+fn published(repo: &Repo, wanted: &[Wanted]) -> Result<Vec<Tree>> {
     let mut listings: BTreeMap<&str, BTreeMap<String, (String, String)>> = BTreeMap::new();
     for w in wanted {
         if let Some(tree) = &w.tree {
