@@ -5,11 +5,14 @@
 //! overlay, [`check`] validates meaning, [`render`] builds Kubernetes objects,
 //! [`kube`] verifies them against the official schemas, [`emit`] writes YAML
 //! and [`output`] puts the tree on disk. [`pipeline`] runs the stages between
-//! load and output. The library never prints and never exits.
+//! load and output. [`publish`] commits the rendered tree to the gitops branch
+//! and reads what is published there; [`diff`] compares the two. The library
+//! never prints and never exits.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod check;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod kube;
 pub mod load;
@@ -17,6 +20,7 @@ pub mod merge;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod publish;
 pub mod render;
 pub mod schema;
 pub mod source;

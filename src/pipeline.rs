@@ -28,8 +28,10 @@ use crate::source::{FileId, Node, Step};
 pub struct EnvOutput {
     pub name: String,
     pub kube_version: String,
-    /// Branch and directory for `publish`.
-    pub branch: String,
+    /// Branch for `publish`, when the environment names one; `None` means
+    /// the default branch (`gitops`, or `publish --branch`).
+    pub branch: Option<String>,
+    /// Directory in the branch: `[gitops] path`, or the environment's name.
     pub path: String,
     /// Paths relative to the environment's directory.
     pub files: Tree,
@@ -152,6 +154,7 @@ pub fn compile(project: &Project, select: &[String]) -> Result<Compiled> {
         outputs.push(output);
     }
     merge_versions(&mut diagnostics);
+    diagnostics.extend(gitops_targets(&environments, &outputs));
     normalize(&mut diagnostics);
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     Ok(Compiled {
@@ -543,13 +546,104 @@ fn assemble(
     let name = env_input.input.name.clone();
     let output = EnvOutput {
         kube_version: env.kube_version.clone(),
-        branch: env.gitops.branch.clone().unwrap_or_else(|| "gitops".into()),
+        branch: env.gitops.branch.clone(),
         path: env.gitops.path.clone().unwrap_or_else(|| name.clone()),
         name,
         files,
         owners,
     };
     (output, diagnostics)
+}
+
+/// Where `publish` puts each environment: valid branch names, and paths that
+/// neither clash with another environment of the same branch nor with the
+/// branch's own files.
+fn gitops_targets(
+    environments: &[(&EnvInput, Environment, Option<&Node>)],
+    outputs: &[EnvOutput],
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let at = |env_input: &EnvInput, key: &str, d: Diagnostic| match env_input
+        .input
+        .tree
+        .as_ref()
+        .and_then(|t| t.at(&[Step::Key("gitops".into()), Step::Key(key.into())]))
+    {
+        Some(node) => d.at(node.origin.file, node.span(false)),
+        None => d.in_file(env_input.input.file),
+    };
+    let mut taken: Vec<(&str, &str, &str)> = Vec::new();
+    for ((env_input, _, _), out) in environments.iter().zip(outputs) {
+        let branch = out
+            .branch
+            .as_deref()
+            .unwrap_or(crate::publish::DEFAULT_BRANCH);
+        if !crate::publish::is_valid_branch_name(branch) {
+            diagnostics.push(at(
+                env_input,
+                "branch",
+                Diagnostic::error("invalid-value", format!("`{branch}` is not a valid branch name"))
+                    .hint("use letters, digits, `-`, `_`, `.` and `/`, as `git check-ref-format --branch` allows"),
+            ));
+        }
+        let bad_segment = out
+            .path
+            .split('/')
+            .find(|s| *s == "." || *s == ".." || s.eq_ignore_ascii_case(".git"));
+        if let Some(segment) = bad_segment {
+            diagnostics.push(at(
+                env_input,
+                "path",
+                Diagnostic::error(
+                    "invalid-value",
+                    format!("`{segment}` cannot be part of a gitops path"),
+                )
+                .hint("name a directory inside the branch, like `clusters/prod`"),
+            ));
+            continue;
+        }
+        if crate::publish::ROOT_FILES.contains(&out.path.as_str()) {
+            diagnostics.push(at(
+                env_input,
+                "path",
+                Diagnostic::error(
+                    "invalid-value",
+                    format!(
+                        "`{}` is a file manifold writes at the root of the branch",
+                        out.path
+                    ),
+                )
+                .hint("choose another directory name"),
+            ));
+            continue;
+        }
+        let nested = |a: &str, b: &str| a == b || b.starts_with(&format!("{a}/"));
+        if let Some((other, other_path, _)) = taken
+            .iter()
+            .find(|(_, p, b)| *b == branch && (nested(p, &out.path) || nested(&out.path, p)))
+        {
+            diagnostics.push(at(
+                env_input,
+                "path",
+                Diagnostic::error(
+                    "gitops-clash",
+                    format!(
+                        "environments `{other}` and `{}` are both published to `{branch}:{}`",
+                        out.name,
+                        if other_path.len() < out.path.len() {
+                            *other_path
+                        } else {
+                            out.path.as_str()
+                        }
+                    ),
+                )
+                .hint("give one of them its own `[gitops] path` or `branch`"),
+            ));
+            continue;
+        }
+        taken.push((&out.name, &out.path, branch));
+    }
+    diagnostics
 }
 
 fn capacity(

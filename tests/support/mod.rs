@@ -269,4 +269,5 @@ fn bless(text: &str, code: i32, stdout: &str, stderr: &str) -> String {
     out
 }
 
+pub mod git;
 pub mod reference;
