@@ -24,7 +24,8 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
-use sha1::{Digest, Sha1};
+
+use crate::publish::ObjectFormat;
 
 const MANIFEST: &str = ".manifold-output";
 const JOURNAL: &str = ".manifold-journal";
@@ -45,23 +46,20 @@ pub struct Written {
 }
 
 /// The git blob id of a file's content, as git would compute it.
-pub fn blob_id(content: &[u8]) -> [u8; 20] {
-    let mut h = Sha1::new();
-    h.update(format!("blob {}\0", content.len()).as_bytes());
-    h.update(content);
-    h.finalize().into()
+fn blob_id(content: &[u8]) -> String {
+    ObjectFormat::Sha1.hash("blob", content)
 }
 
 /// What the manifest records of one file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Entry {
-    id: [u8; 20],
+    id: String,
     len: u64,
     modified: (u64, u32),
 }
 
 impl Entry {
-    fn of(id: [u8; 20], meta: &fs::Metadata) -> Entry {
+    fn of(id: String, meta: &fs::Metadata) -> Entry {
         Entry {
             id,
             len: meta.len(),
@@ -83,10 +81,6 @@ fn stamp(meta: &fs::Metadata) -> (u64, u32) {
 
 type Manifest = BTreeMap<String, Entry>;
 
-fn hex(id: &[u8; 20]) -> String {
-    id.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn manifest_text(manifest: &Manifest) -> String {
     let mut text = String::with_capacity(manifest.len() * 100);
     text.push_str(HEADER);
@@ -94,10 +88,7 @@ fn manifest_text(manifest: &Manifest) -> String {
     for (path, e) in manifest {
         text.push_str(&format!(
             "{} {} {}.{:09} {path}\n",
-            hex(&e.id),
-            e.len,
-            e.modified.0,
-            e.modified.1
+            e.id, e.len, e.modified.0, e.modified.1
         ));
     }
     text
@@ -116,16 +107,12 @@ fn read_manifest(out: &Path) -> Option<Manifest> {
         let mut parts = line.splitn(4, ' ');
         let (id, len, modified, path) =
             (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        let mut bytes = [0u8; 20];
-        if id.len() != 40 {
+        if id.len() != 40 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
-        }
-        for (i, b) in bytes.iter_mut().enumerate() {
-            *b = u8::from_str_radix(&id[2 * i..2 * i + 2], 16).ok()?;
         }
         let (secs, nanos) = modified.split_once('.')?;
         let entry = Entry {
-            id: bytes,
+            id: id.to_string(),
             len: len.parse().ok()?,
             modified: (secs.parse().ok()?, nanos.parse().ok()?),
         };
@@ -172,13 +159,13 @@ fn write_fresh(out: &Path, tree: &Files<'_>) -> Result<Written> {
             fs::remove_dir_all(&staging)?;
         }
         fs::create_dir(&staging)?;
-        let ids: Vec<[u8; 20]> = tree.par_iter().map(|(_, c)| blob_id(c)).collect();
+        let ids: Vec<String> = tree.par_iter().map(|(_, c)| blob_id(c)).collect();
         let files: Vec<(&str, &[u8])> = tree.iter().map(|(p, c)| (p.as_str(), *c)).collect();
         let metas = write_files(&staging, &files, "")?;
         let manifest: Manifest = tree
             .keys()
-            .zip(ids.iter().zip(&metas))
-            .map(|(path, (id, meta))| (path.clone(), Entry::of(*id, meta)))
+            .zip(ids.into_iter().zip(&metas))
+            .map(|(path, (id, meta))| (path.clone(), Entry::of(id, meta)))
             .collect();
         fs::write(staging.join(MANIFEST), manifest_text(&manifest))?;
         // An empty directory in the way (e.g. just created by the user) goes.
@@ -295,7 +282,7 @@ fn update(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<Writ
             };
             if let Some(e) = recorded.get(path.as_str()) {
                 if e.id == id && e.matches(&meta) {
-                    return Ok(State::Unchanged(*e));
+                    return Ok(State::Unchanged(e.clone()));
                 }
             }
             let current =
@@ -312,7 +299,7 @@ fn update(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<Writ
     let mut manifest: Manifest = recorded
         .iter()
         .filter(|(p, _)| !in_scope(p, scope))
-        .map(|(p, e)| (p.clone(), *e))
+        .map(|(p, e)| (p.clone(), e.clone()))
         .collect();
     let mut changes: Vec<(&str, &[u8])> = Vec::new();
     for ((path, content), state) in entries.iter().zip(states) {
@@ -471,7 +458,7 @@ mod tests {
     use super::*;
 
     fn recorded_ids(out: &Path) -> Option<HashMap<String, String>> {
-        read_manifest(out).map(|m| m.into_iter().map(|(p, e)| (p, hex(&e.id))).collect())
+        read_manifest(out).map(|m| m.into_iter().map(|(p, e)| (p, e.id)).collect())
     }
 
     fn tree<'a>(files: &[(&str, &'a str)]) -> Files<'a> {
@@ -505,7 +492,7 @@ mod tests {
     fn blob_ids_are_gits() {
         // `printf 'hello\n' | git hash-object --stdin`
         assert_eq!(
-            hex(&blob_id(b"hello\n")),
+            blob_id(b"hello\n"),
             "ce013625030ba8dba906f756967f9e9ca394464a"
         );
     }
@@ -529,7 +516,7 @@ mod tests {
             ]
         );
         let ids = recorded_ids(&out).unwrap();
-        assert_eq!(ids["dev/a/x.yaml"], hex(&blob_id(b"1")));
+        assert_eq!(ids["dev/a/x.yaml"], blob_id(b"1"));
     }
 
     #[test]
@@ -590,7 +577,7 @@ mod tests {
         );
         let ids = recorded_ids(&out).unwrap();
         assert_eq!(ids.len(), 3);
-        assert_eq!(ids["dev/b/y.yaml"], hex(&blob_id(b"22")));
+        assert_eq!(ids["dev/b/y.yaml"], blob_id(b"22"));
     }
 
     #[test]
