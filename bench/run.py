@@ -21,9 +21,10 @@ Wall time comes from time.perf_counter() around each process, peak memory
 from the process's own rusage (os.wait4). The caches are warm: the page cache
 cannot be dropped without root, so every figure is a warm-cache figure. Every
 run starts after a sync(), so no run pays for writing back an earlier one.
-On a shared machine, a run during which other processes kept more than a
-quarter of the CPUs busy is repeated (see measure()); what they used is in
-the JSON, and a contended median is marked in the table.
+On a shared machine, each run first waits (up to 5 minutes) for other
+processes to leave the CPUs mostly idle, and a run during which they kept
+more than a quarter of the CPUs busy anyway is repeated (see measure());
+what they used is in the JSON, and a contended median is marked in the table.
 
 Nothing is deleted while measuring: each run writes into a new directory
 under target/bench/scratch/ (or --scratch DIR), removed when the benchmark
@@ -41,6 +42,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import re
@@ -66,6 +68,7 @@ NPROC = os.cpu_count() or 1  # /proc/stat counts every CPU
 CONTENDED = 0.25  # share of all CPUs used by other processes during a run
 RETRIES = 10
 SLOW_RETRY = 30.0
+QUIET_WAIT = 300.0  # seconds a run may wait for other processes to calm down
 
 
 class Run:
@@ -123,22 +126,35 @@ def busy_seconds() -> float:
     return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def wait_for_quiet(limit: float) -> None:
+    """Waits, up to `limit` seconds, until other processes leave the CPUs
+    mostly idle (this script is asleep meanwhile, so all busy time is theirs)."""
+    deadline = time.monotonic() + limit
+    while True:
+        busy = busy_seconds()
+        time.sleep(0.3)
+        if (busy_seconds() - busy) / (0.3 * NPROC) <= CONTENDED or time.monotonic() > deadline:
+            return
+
+
 def measure(runs: int, once, before=None) -> dict:
     """A warm-up call of `once`, then `runs` counted ones (at most SLOW_RUNS
     when the warm-up took longer than SLOW seconds). `before` runs untimed
     ahead of every call. `once` returns a Run or a list of Runs summed (one
     per environment); the result holds medians of wall time and peak memory.
 
-    The machine may be shared: a run during which other processes kept more
-    than CONTENDED of the CPUs busy is done again, after a pause, up to
-    RETRIES times per measurement (runs over SLOW_RETRY seconds are kept);
-    what others used is recorded with every run."""
+    The machine may be shared: every run waits for the CPUs to be quiet
+    first, and a run during which other processes still kept more than
+    CONTENDED of the CPUs busy is done again, up to RETRIES times per
+    measurement (runs over SLOW_RETRY seconds are kept); what others used is
+    recorded with every run."""
     samples = []
     retries = 0
     while len(samples) < runs + 1:
         if before:
             before()
         os.sync()
+        wait_for_quiet(QUIET_WAIT)
         busy = busy_seconds()
         start = time.perf_counter()
         r = once()
@@ -149,7 +165,6 @@ def measure(runs: int, once, before=None) -> dict:
         wall = sum(getattr(p, "write_seconds", p.wall) for p in parts)
         if samples and others > CONTENDED and elapsed < SLOW_RETRY and retries < RETRIES:
             retries += 1
-            time.sleep(5)
             continue
         samples.append((wall, max(p.maxrss_mib for p in parts), cpu, others))
         if len(samples) == 1 and wall > SLOW:
@@ -363,7 +378,8 @@ def bench_size(n: int, args, scratch: Scratch, kustomize_state: dict, publish: b
             row["kustomize_objects"] = sum(count_documents(os.path.join(work, f"kustomize-{e}.yaml")) for e in envs)
         except TimeoutError:
             kustomize_state["capped_at"] = n
-            row["kustomize_note"] = f"> {args.kustomize_cap:g} s for overlays/{capped[0]} alone; stopped"
+            row["kustomize_note"] = f"> {args.kustomize_cap:g} s (overlays/{capped[0]} alone hit the cap)"
+            row["kustomize_capped"] = args.kustomize_cap
 
     if publish or diff:
         print(f"bench: N={n}: publish and diff", file=sys.stderr)
@@ -422,9 +438,11 @@ def mib(m: dict | None) -> str:
     return f"{m['peak_mib']:.0f}" if m else "—"
 
 
-def ratio(a: float, b: float, prefix: str = "") -> str:
+def ratio(a: float, b: float, lower_bound: bool = False) -> str:
     r = a / b
-    return f"{prefix}{r:,.0f}×" if r >= 10 else f"{prefix}{r:.1f}×"
+    if lower_bound:  # round down, so the bound stays true
+        return f"> {math.floor(r):,}×" if r >= 10 else f"> {math.floor(r * 10) / 10:.1f}×"
+    return f"{r:,.0f}×" if r >= 10 else f"{r:.1f}×"
 
 
 def table(rows: list[dict], publish: bool, diff: bool) -> str:
@@ -451,13 +469,13 @@ def table(rows: list[dict], publish: bool, diff: bool) -> str:
         if k:
             kcell, kmib = secs(k), mib(k)
             kratio = ratio(k["seconds"], r["build"]["seconds"])
-            kobj = str(r["kustomize_objects"])
+            kobj = f"{r['kustomize_objects']:,}"
         else:
             note = r.get("kustomize_note", "")
             kcell, kmib, kobj = note, "—", "—"
             kratio = "—"
-            if note.startswith(">"):
-                kratio = ratio(float(note.split()[1]), r["build"]["seconds"], "> ")
+            if r.get("kustomize_capped"):
+                kratio = ratio(r["kustomize_capped"], r["build"]["seconds"], lower_bound=True)
         cells = [
             f"{r['services']:,}",
             str(r["envs"]),
