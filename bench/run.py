@@ -533,7 +533,7 @@ def main() -> int:
         f"manifold {info['manifold_commit']}; {info['date']}."
     )
     print(
-        f"Medians of {args.runs} runs after one uncounted warm-up (at most {SLOW_RUNS} when a run takes over {SLOW:g} s), "
+        f"Medians of {args.runs} run{'s' if args.runs != 1 else ''} after one uncounted warm-up (at most {SLOW_RUNS} when a run takes over {SLOW:g} s), "
         "warm page cache. kustomize sums one `kubectl kustomize` per environment; "
         "floor is the write phase of examples/floor.rs. "
         f"* marks a median taken while other processes kept over {CONTENDED:.0%} of the CPUs busy."
