@@ -3,6 +3,7 @@
 
     python3 bench/run.py [--sizes 100,1000,10000] [--envs 3] [--runs 5]
                          [--kustomize-cap 120] [--no-kustomize] [--seed 1]
+                         [--scratch DIR]
 
 Builds manifold and the floor program in release mode, generates (or reuses)
 a repository of N services x E environments per size with bench/generate.py
@@ -190,13 +191,18 @@ def rmtree(path: str) -> None:
 class Scratch:
     """Fresh directories for outputs, all removed at the end, none before."""
 
+    MARKER = ".bench-scratch"
+
     def __init__(self, root: str) -> None:
         self.root = root
         self.count = 0
-        if os.path.lexists(root):
+        if os.path.isdir(root) and os.listdir(root):
+            if not os.path.exists(os.path.join(root, self.MARKER)):
+                sys.exit(f"bench: {root} is not empty and was not made by this script; choose another --scratch")
             print(f"bench: removing {root} left by an earlier run", file=sys.stderr)
             rmtree(root)
-        os.makedirs(root)
+        os.makedirs(root, exist_ok=True)
+        open(os.path.join(root, self.MARKER), "w").close()
 
     def fresh(self, name: str) -> str:
         self.count += 1
