@@ -10,8 +10,10 @@ writes two trees that describe the same Kubernetes objects:
     OUT_DIR/kustomize/  base/svc-NNNNN/ (deployment.yaml, service.yaml,
                         ingress.yaml, kustomization.yaml with a
                         configMapGenerator) and overlays/<env>/
-                        (kustomization.yaml, namespace.yaml,
-                        patches/svc-NNNNN.yaml: one patch per service)
+                        (kustomization.yaml with `images` and `replicas`
+                        as `kustomize edit set image/replicas` write them,
+                        namespace.yaml, patches/svc-NNNNN.yaml: one patch
+                        per service for resources and a variable)
     OUT_DIR/params.json the arguments, to tell cached trees apart
 
 Every service is a Deployment and a Service; every fifth also has an Ingress
@@ -34,7 +36,7 @@ import os
 import re
 import sys
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 ENV_NAMES = ["dev", "staging", "prod", "qa", "perf", "sandbox", "prod-eu", "prod-us", "prod-ap"]
 GROUPS = [
@@ -443,9 +445,10 @@ def kustomize_base(svc: dict) -> dict:
 
 def kustomize_patch(svc: dict, ov: dict) -> dict:
     labels = version_labels(ov["version"])
+    # Image tag and replicas are set by the overlay's `images` and `replicas`
+    # (see kustomize_overlay); the patch carries what those cannot.
     container = {
         "env": [{"name": "LOG_LEVEL", "value": ov["log_level"]}],
-        "image": f"{REGISTRY}/{svc['image']}:{ov['version']}",
         "name": svc["name"],
         "resources": {
             "limits": {"cpu": ov["cpu"][1], "memory": ov["memory"][1]},
@@ -457,13 +460,15 @@ def kustomize_patch(svc: dict, ov: dict) -> dict:
         "kind": "Deployment",
         "metadata": {"labels": labels, "name": svc["name"]},
         "spec": {
-            "replicas": ov["replicas"],
             "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
         },
     }
 
 
-def kustomize_overlay(env: str, names: list[str]) -> dict:
+def kustomize_overlay(env: str, names: list[str], releases: list[tuple[dict, dict]]) -> dict:
+    """The overlay as `kustomize edit set image` and `kustomize edit set
+    replicas` leave it, which is how per-environment tags and counts are
+    usually set, plus one patch per service."""
     return {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
@@ -472,6 +477,8 @@ def kustomize_overlay(env: str, names: list[str]) -> dict:
             {"pairs": {"env": env, "tier": profile(env)}, "includeTemplates": True},
         ],
         "resources": ["namespace.yaml"] + [f"../../base/{n}" for n in names],
+        "images": [{"name": f"{REGISTRY}/{svc['image']}", "newTag": ov["version"]} for svc, ov in releases],
+        "replicas": [{"name": svc["name"], "count": ov["replicas"]} for svc, ov in releases],
         "patches": [{"path": f"patches/{n}.yaml"} for n in names],
     }
 
@@ -505,10 +512,7 @@ def generate(services: int, envs: int, seed: int, out: str) -> int:
 
     names = env_names(envs)
     svc_names = [f"svc-{i:05d}" for i in range(1, services + 1)]
-    for env in names:
-        write(f"manifold/environments/{env}.toml", manifold_environment(seed, env))
-        write(f"kustomize/overlays/{env}/namespace.yaml", yaml_doc(kustomize_namespace(env)))
-        write(f"kustomize/overlays/{env}/kustomization.yaml", yaml_doc(kustomize_overlay(env, svc_names)))
+    releases: dict[str, list[tuple[dict, dict]]] = {env: [] for env in names}
     for index, name in enumerate(svc_names, start=1):
         svc = service_model(seed, index)
         write(f"manifold/services/{name}.toml", manifold_service(seed, svc, index))
@@ -520,8 +524,14 @@ def generate(services: int, envs: int, seed: int, out: str) -> int:
             write(f"{base}/ingress.yaml", yaml_doc(kustomize_ingress(svc)))
         for env in names:
             ov = overlay_model(seed, env, svc, index)
+            releases[env].append((svc, ov))
             write(f"manifold/environments/{env}/{name}.toml", manifold_overlay(ov))
             write(f"kustomize/overlays/{env}/patches/{name}.yaml", yaml_doc(kustomize_patch(svc, ov)))
+    for env in names:
+        write(f"manifold/environments/{env}.toml", manifold_environment(seed, env))
+        write(f"kustomize/overlays/{env}/namespace.yaml", yaml_doc(kustomize_namespace(env)))
+        overlay = kustomize_overlay(env, svc_names, releases[env])
+        write(f"kustomize/overlays/{env}/kustomization.yaml", yaml_doc(overlay))
     params = {"services": services, "envs": envs, "seed": seed, "generator": GENERATOR_VERSION}
     write("params.json", json.dumps(params, sort_keys=True) + "\n")
     return count

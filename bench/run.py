@@ -2,7 +2,7 @@
 """Benchmark manifold against kubectl kustomize and against the floor.
 
     python3 bench/run.py [--sizes 100,1000,10000] [--envs 3] [--runs 5]
-                         [--kustomize-cap 120] [--no-kustomize] [--seed 1]
+                         [--kustomize-cap 900] [--no-kustomize] [--seed 1]
                          [--scratch DIR]
 
 Builds manifold and the floor program in release mode, generates (or reuses)
@@ -65,6 +65,7 @@ MANIFOLD = os.path.join(TARGET, "release", "manifold")
 FLOOR = os.path.join(TARGET, "release", "examples", "floor")
 SLOW = 10.0  # seconds: a warm-up slower than this means at most 3 counted runs
 SLOW_RUNS = 3
+VERY_SLOW = 60.0  # seconds: a first run slower than this is the only one
 NPROC = os.cpu_count() or 1  # /proc/stat counts every CPU
 CONTENDED = 0.25  # share of all CPUs used by other processes during a run
 RETRIES = 10
@@ -140,7 +141,8 @@ def wait_for_quiet(limit: float) -> None:
 
 def measure(runs: int, once, before=None) -> dict:
     """A warm-up call of `once`, then `runs` counted ones (at most SLOW_RUNS
-    when the warm-up took longer than SLOW seconds). `before` runs untimed
+    when the warm-up took longer than SLOW seconds; none when it took longer
+    than VERY_SLOW, and the warm-up is the figure). `before` runs untimed
     ahead of every call. `once` returns a Run or a list of Runs summed (one
     per environment); the result holds medians of wall time and peak memory.
 
@@ -168,9 +170,13 @@ def measure(runs: int, once, before=None) -> dict:
             retries += 1
             continue
         samples.append((wall, max(p.maxrss_mib for p in parts), cpu, others))
+        if len(samples) == 1 and wall > VERY_SLOW:
+            # Minutes per run (Kustomize at N = 1,000): a warm cache changes
+            # nothing measurable, and repeating it would take an hour.
+            break
         if len(samples) == 1 and wall > SLOW:
             runs = min(runs, SLOW_RUNS)
-    counted = samples[1:]
+    counted = samples[1:] or samples
     return {
         "seconds": statistics.median(s[0] for s in counted),
         "peak_mib": statistics.median(s[1] for s in counted),
@@ -314,6 +320,21 @@ def count_documents(path: str) -> int:
 # --- one size ------------------------------------------------------------------
 
 
+def predicted_kustomize(state: dict, n: int) -> float:
+    """Seconds one environment of N services is expected to take in Kustomize,
+    from the growth between the last two sizes measured (quadratic when only
+    one was): 0 when nothing was measured yet."""
+    measured = state.get("measured", [])
+    if not measured:
+        return 0.0
+    n2, t2 = measured[-1]
+    exponent = 2.0
+    if len(measured) >= 2:
+        n1, t1 = measured[-2]
+        exponent = math.log(t2 / t1) / math.log(n2 / n1)
+    return t2 * (n / n2) ** exponent
+
+
 def bench_size(n: int, args, scratch: Scratch, kustomize_state: dict, publish: bool, diff: bool) -> dict:
     src = repo(n, args.envs, args.seed)
     mrepo = os.path.join(src, "manifold")
@@ -359,6 +380,13 @@ def bench_size(n: int, args, scratch: Scratch, kustomize_state: dict, publish: b
         row["kustomize_note"] = "not run (--no-kustomize)"
     elif kustomize_state.get("capped_at"):
         row["kustomize_note"] = f"skipped: over the cap at N={kustomize_state['capped_at']}"
+    elif predicted_kustomize(kustomize_state, n) > args.kustomize_cap:
+        guess = predicted_kustomize(kustomize_state, n)
+        row["kustomize_note"] = (
+            f"skipped: about {guess / 60:.0f} min per environment expected from the growth "
+            f"measured so far, over the {args.kustomize_cap:g} s cap"
+        )
+        row["kustomize_capped"] = args.kustomize_cap
     else:
         print(f"bench: N={n}: kubectl kustomize", file=sys.stderr)
         kroot = os.path.join(src, "kustomize", "overlays")
@@ -381,6 +409,7 @@ def bench_size(n: int, args, scratch: Scratch, kustomize_state: dict, publish: b
 
         try:
             row["kustomize"] = measure(args.runs, kustomize)
+            kustomize_state.setdefault("measured", []).append((n, row["kustomize"]["seconds"] / len(envs)))
             row["kustomize_objects"] = sum(count_documents(os.path.join(work, f"kustomize-{e}.yaml")) for e in envs)
         except TimeoutError:
             kustomize_state["capped_at"] = n
@@ -509,7 +538,7 @@ def main() -> int:
     p.add_argument("--envs", type=int, default=3, help="environments per repository (default 3)")
     p.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     p.add_argument("--runs", type=int, default=5, help=f"counted runs per measurement (default 5; {SLOW_RUNS} when a run takes over {SLOW:g} s)")
-    p.add_argument("--kustomize-cap", type=float, default=120, metavar="SECONDS", help="stop kustomize when one environment takes longer, and skip it at larger sizes (default 120)")
+    p.add_argument("--kustomize-cap", type=float, default=900, metavar="SECONDS", help="stop kustomize when one environment takes longer, and skip it at larger sizes (default 900)")
     p.add_argument("--no-kustomize", action="store_true", help="measure manifold and the floor only")
     p.add_argument("--scratch", default=os.path.join(BENCH, "scratch"), metavar="DIR", help="where outputs are written (default target/bench/scratch); removed at the end")
     args = p.parse_args()
@@ -539,7 +568,7 @@ def main() -> int:
         f"manifold {info['manifold_commit']}; {info['date']}."
     )
     print(
-        f"Medians of {args.runs} run{'s' if args.runs != 1 else ''} after one uncounted warm-up (at most {SLOW_RUNS} when a run takes over {SLOW:g} s), "
+        f"Medians of {args.runs} run{'s' if args.runs != 1 else ''} after one uncounted warm-up (at most {SLOW_RUNS} when a run takes over {SLOW:g} s; a single run when one takes over {VERY_SLOW:g} s), "
         "warm page cache. kustomize sums one `kubectl kustomize` per environment; "
         "floor is the write phase of examples/floor.rs. "
         f"* marks a median taken while other processes kept over {CONTENDED:.0%} of the CPUs busy."
