@@ -694,6 +694,24 @@ impl<'a> ServiceCheck<'a> {
 
     fn env(&mut self, base: &[Step], env: &std::collections::BTreeMap<String, EnvValue>) {
         for (name, value) in env {
+            if let EnvValue::Literal(model::Scalar::String(text)) = value {
+                // Kubernetes expands `$(VAR)` only for variables listed
+                // earlier, and variables are rendered sorted by name.
+                for var in references(text) {
+                    if env.contains_key(var) && var >= name.as_str() {
+                        let mut at = base.to_vec();
+                        at.extend([key("env"), key(name)]);
+                        let d = Diagnostic::error(
+                            "env-order",
+                            format!("`$({var})` in `{name}` will not be expanded: `{var}` is rendered after `{name}`"),
+                        )
+                        .hint(format!(
+                            "variables are rendered sorted by name and Kubernetes expands only earlier ones; rename `{name}` or `{var}` so that `{var}` sorts first"
+                        ));
+                        self.report(&at, false, d);
+                    }
+                }
+            }
             if let EnvValue::Literal(_) = value {
                 if looks_secret(name) {
                     let mut at = base.to_vec();
@@ -789,6 +807,27 @@ impl<'a> ServiceCheck<'a> {
             }
         }
     }
+}
+
+/// The names of `$(NAME)` references in a value (`$$(` is a literal `$(`).
+fn references(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("$(") {
+        if rest[..i].ends_with('$') {
+            rest = &rest[i + 2..];
+            continue;
+        }
+        let after = &rest[i + 2..];
+        match after.find(')') {
+            Some(end) => {
+                out.push(&after[..end]);
+                rest = &after[end + 1..];
+            }
+            None => break,
+        }
+    }
+    out
 }
 
 pub fn unknown_reference(what: &str, name: &str, known: &[&str], context: &str) -> Diagnostic {
@@ -934,6 +973,12 @@ mod tests {
         assert!(is_image_host("registry:5000/app"));
         assert!(!is_image_host("game/http"));
         assert!(!is_image_host("mysql"));
+    }
+
+    #[test]
+    fn variable_references_are_found_and_escapes_skipped() {
+        assert_eq!(references("http://$(HOST):$(PORT)/x"), vec!["HOST", "PORT"]);
+        assert_eq!(references("cost: $$(not) $5 $(A"), Vec::<&str>::new());
     }
 
     #[test]
