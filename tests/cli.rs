@@ -341,48 +341,31 @@ fn build(repo: &Path) -> Run {
 #[test]
 fn each_layer_overrides_the_one_below() {
     let repo = fixture("minimal");
-    let deployment = |env: &str| {
-        read(
-            &repo
-                .path()
-                .join(format!("out/{env}/web/deployment-web.yaml")),
-        )
+    let replicas = |env: &str| -> String {
+        let path = repo
+            .path()
+            .join(format!("out/{env}/web/deployment-web.yaml"));
+        let yaml = read(&path);
+        let line = yaml
+            .lines()
+            .find(|l| l.starts_with("  replicas: "))
+            .expect("a replicas line");
+        line.trim_start_matches("  replicas: ").to_string()
     };
     build(repo.path());
-    assert!(
-        deployment("dev").contains("\n  replicas: 1\n"),
-        "built-in default"
-    );
-    assert!(
-        deployment("prod").contains("\n  replicas: 3\n"),
-        "environment default"
-    );
+    assert_eq!(replicas("dev"), "1", "built-in default");
+    assert_eq!(replicas("prod"), "3", "environment default");
     let service = repo.path().join("services/web.toml");
-    fs::write(
-        &service,
-        read(&service).replace("version = \"1.0\"\n", "version = \"1.0\"\nreplicas = 2\n"),
-    )
-    .unwrap();
+    let text = read(&service).replace("version = \"1.0\"\n", "version = \"1.0\"\nreplicas = 2\n");
+    fs::write(&service, text).unwrap();
     build(repo.path());
-    assert!(
-        deployment("dev").contains("\n  replicas: 2\n"),
-        "service over built-in"
-    );
-    assert!(
-        deployment("prod").contains("\n  replicas: 2\n"),
-        "service over environment"
-    );
+    assert_eq!(replicas("dev"), "2", "service over built-in");
+    assert_eq!(replicas("prod"), "2", "service over environment");
     let overlay = repo.path().join("environments/prod/web.toml");
     fs::write(&overlay, format!("replicas = 5\n{}", read(&overlay))).unwrap();
     build(repo.path());
-    assert!(
-        deployment("prod").contains("\n  replicas: 5\n"),
-        "overlay over service"
-    );
-    assert!(
-        deployment("dev").contains("\n  replicas: 2\n"),
-        "an overlay stays in its environment"
-    );
+    assert_eq!(replicas("prod"), "5", "overlay over service");
+    assert_eq!(replicas("dev"), "2", "an overlay stays in its environment");
 }
 
 /// A release must never touch an immutable selector, nor any object but the
