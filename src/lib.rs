@@ -1,26 +1,27 @@
 //! manifold: a declarative GitOps manifest compiler.
 //!
-//! The pipeline, one module a stage: [`load`] reads and parses the repository,
-//! [`schema`] checks each file's shape, [`merge`] layers defaults, service and
-//! overlay, [`check`] validates meaning, [`render`] builds Kubernetes objects,
-//! [`kube`] verifies them against the official schemas, [`emit`] writes YAML
-//! and [`output`] puts the tree on disk. [`pipeline`] runs the stages between
-//! load and output. [`publish`] commits the rendered tree to the gitops branch
-//! and reads what is published there; [`diff`] compares the two. The library
-//! never prints and never exits.
+//! The folders, bottom to top (each uses only those above it in this list):
+//! [`diag`] (diagnostics and the source map) and [`model`] (the typed
+//! service and environment); [`input`] reads the repository into spanned
+//! TOML trees, merges layers and expands variables; [`schema`] checks each
+//! file's shape; [`check`] checks meaning; [`render`] builds Kubernetes
+//! objects; [`kube`] verifies them against the official schemas; [`emit`]
+//! writes YAML; [`compile`] runs those stages for every (environment,
+//! service) pair. On top: [`output`] puts the tree on disk, [`diff`] compares
+//! two trees, [`git`] drives git and [`gitops`] publishes to and reads from
+//! the gitops branches. The library never prints and never exits.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod check;
+pub mod compile;
 pub mod diag;
 pub mod diff;
 pub mod emit;
+pub mod git;
+pub mod gitops;
+pub mod input;
 pub mod kube;
-pub mod load;
-pub mod merge;
 pub mod model;
 pub mod output;
-pub mod pipeline;
-pub mod publish;
 pub mod render;
 pub mod schema;
-pub mod source;

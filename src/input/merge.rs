@@ -10,8 +10,8 @@
 
 use std::collections::BTreeMap;
 
+use super::tree::{Node, Value};
 use crate::diag::{Diagnostic, did_you_mean, one_of};
-use crate::source::{Node, Value};
 
 /// Merges `over` into `base`.
 pub fn merge(base: &mut Node, over: &Node) {
@@ -162,7 +162,8 @@ fn expand(s: &str, vars: &BTreeMap<&str, String>) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{FileId, parse};
+    use crate::diag::FileId;
+    use crate::input::tree::parse;
 
     fn merged(base: &str, over: &str) -> serde_json::Value {
         let mut b = parse(FileId(0), base).unwrap();

@@ -12,16 +12,16 @@ use anyhow::{Result, bail};
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
-use crate::check::{ServiceCheck, quantity_value};
-use crate::diag::{Diagnostic, did_you_mean, normalize};
+use crate::check::ServiceCheck;
+use crate::diag::{Diagnostic, FileId, did_you_mean, normalize};
 use crate::emit::{self, Tree, to_yaml};
+use crate::input::load::{EnvInput, Input, Project};
+use crate::input::merge::{interpolate, merge};
+use crate::input::tree::{Node, Step};
 use crate::kube;
-use crate::load::{EnvInput, Input, Project};
-use crate::merge::{interpolate, merge};
-use crate::model::{self, Environment, Service};
+use crate::model::{self, Environment, Service, quantity_value};
 use crate::render::{self, Context, Object};
 use crate::schema::{self, Kind};
-use crate::source::{FileId, Node, Step};
 
 /// One environment's rendered files.
 #[derive(Debug)]
@@ -269,7 +269,7 @@ fn compile_pair(
     if let Some(o) = overlay.and_then(|o| o.tree.as_ref()) {
         merge(&mut tree, o);
     }
-    if let Some(crate::source::Value::Boolean(false)) = tree.get("enabled").map(|n| &n.value) {
+    if let Some(crate::input::tree::Value::Boolean(false)) = tree.get("enabled").map(|n| &n.value) {
         return None;
     }
     let own_name = service_tree
@@ -312,7 +312,7 @@ fn compile_pair(
         return Some(PairOutput::failed(name, svc_input.file, diagnostics));
     }
 
-    let svc: Service = match crate::source::deserialize(&tree) {
+    let svc: Service = match crate::input::tree::deserialize(&tree) {
         Ok(s) => s,
         Err(e) => {
             diagnostics.push(
@@ -577,8 +577,8 @@ fn gitops_targets(
         let branch = out
             .branch
             .as_deref()
-            .unwrap_or(crate::publish::DEFAULT_BRANCH);
-        if !crate::publish::is_valid_branch_name(branch) {
+            .unwrap_or(crate::model::DEFAULT_BRANCH);
+        if !crate::git::is_valid_branch_name(branch) {
             diagnostics.push(at(
                 env_input,
                 "branch",
@@ -602,7 +602,7 @@ fn gitops_targets(
             ));
             continue;
         }
-        if crate::publish::ROOT_FILES.contains(&out.path.as_str()) {
+        if crate::model::ROOT_FILES.contains(&out.path.as_str()) {
             diagnostics.push(at(
                 env_input,
                 "path",

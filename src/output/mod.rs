@@ -25,7 +25,7 @@ use std::time::SystemTime;
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
-use crate::publish::ObjectFormat;
+use crate::git::ObjectFormat;
 
 const MANIFEST: &str = ".manifold-output";
 const JOURNAL: &str = ".manifold-journal";

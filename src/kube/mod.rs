@@ -21,11 +21,11 @@ pub const VERSIONS: [&str; 5] = ["1.33", "1.34", "1.35", "1.36", "1.37"];
 
 fn text(version: &str) -> Option<&'static str> {
     Some(match version {
-        "1.33" => include_str!("../schemas/kubernetes/v1.33.json"),
-        "1.34" => include_str!("../schemas/kubernetes/v1.34.json"),
-        "1.35" => include_str!("../schemas/kubernetes/v1.35.json"),
-        "1.36" => include_str!("../schemas/kubernetes/v1.36.json"),
-        "1.37" => include_str!("../schemas/kubernetes/v1.37.json"),
+        "1.33" => include_str!("../../schemas/kubernetes/v1.33.json"),
+        "1.34" => include_str!("../../schemas/kubernetes/v1.34.json"),
+        "1.35" => include_str!("../../schemas/kubernetes/v1.35.json"),
+        "1.36" => include_str!("../../schemas/kubernetes/v1.36.json"),
+        "1.37" => include_str!("../../schemas/kubernetes/v1.37.json"),
         _ => return None,
     })
 }

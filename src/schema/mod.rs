@@ -13,10 +13,10 @@ use jsonschema::{ValidationError, Validator};
 use serde_json::Value as Json;
 
 use crate::diag::{Diagnostic, did_you_mean, one_of};
-use crate::source::{Node, Step, Value};
+use crate::input::tree::{Node, Step, Value};
 
-pub const SERVICE_SCHEMA: &str = include_str!("../schemas/service.schema.json");
-pub const ENVIRONMENT_SCHEMA: &str = include_str!("../schemas/environment.schema.json");
+pub const SERVICE_SCHEMA: &str = include_str!("../../schemas/service.schema.json");
+pub const ENVIRONMENT_SCHEMA: &str = include_str!("../../schemas/environment.schema.json");
 
 /// Which schema a file is checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -419,7 +419,8 @@ fn json_text(v: &Json) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{FileId, parse};
+    use crate::diag::FileId;
+    use crate::input::tree::parse;
 
     fn check(kind: Kind, text: &str) -> Vec<(String, String, Option<String>)> {
         let tree = parse(FileId(0), text).unwrap();

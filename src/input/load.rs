@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
-use crate::diag::{Diagnostic, did_you_mean};
-use crate::source::{FileId, Node, Sources, parse};
+use super::tree::{Node, parse};
+use crate::diag::{Diagnostic, FileId, Sources, did_you_mean};
 
 /// A parsed file. `tree` is `None` when the file has syntax errors.
 #[derive(Debug)]

@@ -10,6 +10,25 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
+mod units;
+
+pub use units::{duration_seconds, is_image_host, parse_quantity, quantity_value};
+
+/// The track every service has: the main workload.
+pub const STABLE: &str = "stable";
+
+/// The ConfigMap key of a file: its path without the leading `/`, with `/`
+/// written as `_`.
+pub fn file_key(path: &str) -> String {
+    path.trim_start_matches('/').replace('/', "_")
+}
+
+/// The branch environments are published to unless they name their own.
+pub const DEFAULT_BRANCH: &str = "gitops";
+
+/// Files manifold writes at the root of every gitops branch.
+pub const ROOT_FILES: [&str; 2] = [".gitattributes", "README.md"];
+
 pub type Map = BTreeMap<String, String>;
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]

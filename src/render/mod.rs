@@ -20,12 +20,10 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-use crate::check::{duration_seconds, is_image_host};
-use crate::merge::merge_json;
-use crate::model::{self, Environment, Service, WorkloadKind};
-
-/// The track every service has: the main workload.
-pub const STABLE: &str = "stable";
+use crate::input::merge::merge_json;
+use crate::model::{
+    self, Environment, STABLE, Service, WorkloadKind, duration_seconds, file_key, is_image_host,
+};
 
 /// A rendered object.
 #[derive(Clone, Debug)]
@@ -1037,12 +1035,6 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
             | "CSIDriver"
             | "APIService"
     )
-}
-
-/// The ConfigMap key of a file: its path without the leading `/`, with `/`
-/// written as `_`.
-pub fn file_key(path: &str) -> String {
-    path.trim_start_matches('/').replace('/', "_")
 }
 
 fn file_data(files: &BTreeMap<String, String>) -> BTreeMap<String, String> {

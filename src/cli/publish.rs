@@ -1,0 +1,96 @@
+//! `publish`: the rendered tree committed to the gitops branches.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use manifold::compile;
+use manifold::git::Repo;
+use manifold::gitops;
+use manifold::input::load;
+
+use super::Format;
+use super::report::{check_branch, exit, report};
+
+pub fn publish(
+    root: &Path,
+    branch: &str,
+    message: Option<&str>,
+    dry_run: bool,
+    allow_dirty: bool,
+) -> Result<ExitCode> {
+    check_branch(branch)?;
+    let repo = Repo::open(root)?;
+    let source = repo.head()?;
+    let dirty = repo.dirty(&["services", "environments"])?;
+    if !dirty.is_empty() && !allow_dirty {
+        let mut err = anstream::stderr().lock();
+        let _ = writeln!(
+            err,
+            "error: `services/` or `environments/` differ from HEAD ({}), so the published tree would not be what `Source-Commit` names:",
+            &source.commit[..source.commit.len().min(12)]
+        );
+        for d in &dirty {
+            let _ = writeln!(err, "  {} ({})", d.path, d.state);
+        }
+        let _ = writeln!(
+            err,
+            "  = help: commit or stash them, or pass `--allow-dirty` to publish the working tree anyway"
+        );
+        return Ok(exit(false));
+    }
+    let project = load::load(root)?;
+    let compiled = compile::compile(&project, &[])?;
+    if !report(&compiled.diagnostics, &project.sources, Format::Human)? {
+        return Ok(exit(false));
+    }
+    let targets = gitops::targets(&compiled, branch);
+    if targets.is_empty() {
+        eprintln!("nothing to publish: no environments");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let options = gitops::Options {
+        message,
+        dry_run,
+        dirty: !dirty.is_empty(),
+    };
+    let outcome = gitops::publish(&repo, &targets, &source, &options)?;
+    if outcome.retries > 0 {
+        eprintln!(
+            "note: another publish moved the branch meanwhile; rebuilt on top of it (attempt {})",
+            outcome.retries + 1
+        );
+    }
+    let mut stdout = std::io::stdout().lock();
+    for b in &outcome.branches {
+        let summary = b
+            .sections
+            .iter()
+            .map(|s| {
+                let c = s.counts();
+                format!("{} +{} ~{} -{}", s.name, c.added, c.changed, c.removed)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        match (&b.commit, b.changed()) {
+            (_, false) => eprintln!("{} is up to date (nothing to publish)", b.branch),
+            (Some(commit), true) => {
+                eprintln!(
+                    "published {} to {}: {summary}",
+                    &commit[..12.min(commit.len())],
+                    b.branch
+                )
+            }
+            (None, true) => {
+                eprintln!(
+                    "would publish to {}: {summary} (dry run: nothing written)",
+                    b.branch
+                );
+                let _ = writeln!(stdout, "{}", b.message);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,11 @@
+//! Input: the repository read into spanned TOML trees, and the layering of
+//! those trees.
+//!
+//! [`load`] finds and parses every file, [`tree`] is the spanned TOML tree
+//! (every value remembers its file and bytes), [`merge`] layers defaults,
+//! service and overlay and expands variables. Nothing here knows the meaning
+//! of a key: that is `schema`, `check` and `model`.
+
+pub mod load;
+pub mod merge;
+pub mod tree;
