@@ -1,4 +1,4 @@
-//! Merging layers of configuration, and `${...}` variables in strings.
+//! The merge rules, one implementation for every tree they apply to.
 //!
 //! Merge order, low to high: built-in defaults (the `serde` defaults in
 //! `model`) < the environment's `[defaults]` < the service file < the service's
@@ -6,157 +6,155 @@
 //! `name` merge item by item by that name (new names are appended); every
 //! other value is replaced by the higher layer. Every merged node keeps the
 //! origin of the layer that wrote it, so later messages point at the right file.
-//! The same rules apply to `patches` on rendered objects (see `render`).
+//! The same rules apply to `patches` on rendered objects (see `render`): the
+//! rules are written once, in [`merge`], over the [`Mergeable`] view that both
+//! the spanned TOML tree and JSON provide.
 
-use std::collections::BTreeMap;
+use serde_json::Value as Json;
 
 use super::tree::{Node, Value};
-use crate::diag::{Diagnostic, did_you_mean, one_of};
+
+/// A tree the merge rules can combine: tables, arrays and other values.
+pub trait Mergeable: Clone {
+    /// Whether this value is a table (a JSON object).
+    fn is_table(&self) -> bool;
+    /// Calls `f` with each entry of a table, in order; nothing for other values.
+    fn for_each_entry(&self, f: impl FnMut(&str, &Self));
+    /// The entry `key` of a table.
+    fn entry_mut(&mut self, key: &str) -> Option<&mut Self>;
+    /// Adds an entry to a table.
+    fn insert_entry(&mut self, key: &str, value: Self);
+    /// The items of an array.
+    fn items(&self) -> Option<&[Self]>;
+    /// The items of an array, to merge into.
+    fn items_mut(&mut self) -> Option<&mut Vec<Self>>;
+    /// The `name` of a table, for arrays merged by name.
+    fn name(&self) -> Option<&str>;
+    /// Replaces this value with the higher layer's.
+    fn replace_with(&mut self, over: &Self);
+}
 
 /// Merges `over` into `base`.
-pub fn merge(base: &mut Node, over: &Node) {
-    match (&mut base.value, &over.value) {
-        (Value::Table(b), Value::Table(o)) => {
-            for (key, value) in o.iter() {
-                match b.get_mut(key) {
-                    Some(existing) => merge(existing, value),
-                    None => {
-                        b.insert(key.clone(), value.clone());
-                    }
-                }
+pub fn merge<T: Mergeable>(base: &mut T, over: &T) {
+    if base.is_table() && over.is_table() {
+        over.for_each_entry(|key, value| match base.entry_mut(key) {
+            Some(existing) => merge(existing, value),
+            None => base.insert_entry(key, value.clone()),
+        });
+        return;
+    }
+    if let (Some(items), Some(b)) = (over.items(), base.items_mut())
+        && is_named(b)
+        && is_named(items)
+    {
+        for item in items {
+            let name = item.name();
+            match b.iter_mut().find(|x| x.name() == name) {
+                Some(existing) => merge(existing, item),
+                None => b.push(item.clone()),
             }
         }
-        (Value::Array(b), Value::Array(o)) if is_named(b) && is_named(o) => {
-            for item in o {
-                let name = item_name(item);
-                match b.iter_mut().find(|x| item_name(x) == name) {
-                    Some(existing) => merge(existing, item),
-                    None => b.push(item.clone()),
-                }
+        return;
+    }
+    base.replace_with(over);
+}
+
+fn is_named<T: Mergeable>(items: &[T]) -> bool {
+    !items.is_empty() && items.iter().all(|i| i.name().is_some())
+}
+
+impl Mergeable for Node {
+    fn is_table(&self) -> bool {
+        matches!(self.value, Value::Table(_))
+    }
+
+    fn for_each_entry(&self, mut f: impl FnMut(&str, &Self)) {
+        if let Value::Table(t) = &self.value {
+            for (key, value) in t.iter() {
+                f(key, value);
             }
         }
-        _ => {
-            let key = base.key.clone();
-            *base = over.clone();
-            // Keep pointing at the key as written in the higher layer, if any.
-            if base.key.is_none() {
-                base.key = key;
-            }
+    }
+
+    fn entry_mut(&mut self, key: &str) -> Option<&mut Self> {
+        match &mut self.value {
+            Value::Table(t) => t.get_mut(key),
+            _ => None,
+        }
+    }
+
+    fn insert_entry(&mut self, key: &str, value: Self) {
+        if let Value::Table(t) = &mut self.value {
+            t.insert(key.to_string(), value);
+        }
+    }
+
+    fn items(&self) -> Option<&[Self]> {
+        match &self.value {
+            Value::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    fn items_mut(&mut self) -> Option<&mut Vec<Self>> {
+        match &mut self.value {
+            Value::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.get("name").and_then(Node::as_str)
+    }
+
+    fn replace_with(&mut self, over: &Self) {
+        let key = self.key.take();
+        *self = over.clone();
+        // Keep pointing at the key as written in the higher layer, if any.
+        if self.key.is_none() {
+            self.key = key;
         }
     }
 }
 
-fn item_name(node: &Node) -> Option<&str> {
-    node.get("name").and_then(Node::as_str)
-}
-
-fn is_named(items: &[Node]) -> bool {
-    !items.is_empty() && items.iter().all(|i| item_name(i).is_some())
-}
-
-/// Merges JSON the same way, for patches on rendered objects.
-pub fn merge_json(base: &mut serde_json::Value, over: &serde_json::Value) {
-    use serde_json::Value as J;
-    let named = |items: &Vec<J>| {
-        !items.is_empty()
-            && items
-                .iter()
-                .all(|i| i.get("name").and_then(J::as_str).is_some())
-    };
-    match (base, over) {
-        (J::Object(b), J::Object(o)) => {
-            for (key, value) in o {
-                match b.get_mut(key) {
-                    Some(existing) => merge_json(existing, value),
-                    None => {
-                        b.insert(key.clone(), value.clone());
-                    }
-                }
-            }
-        }
-        (J::Array(b), J::Array(o)) if named(b) && named(o) => {
-            for item in o {
-                let name = item.get("name");
-                match b.iter_mut().find(|x| x.get("name") == name) {
-                    Some(existing) => merge_json(existing, item),
-                    None => b.push(item.clone()),
-                }
-            }
-        }
-        (base, over) => *base = over.clone(),
+impl Mergeable for Json {
+    fn is_table(&self) -> bool {
+        self.is_object()
     }
-}
 
-/// Replaces `${name}`-style variables in every string of the tree. `$${` writes
-/// a literal `${`. Unknown variables are reported where they are written.
-pub fn interpolate(node: &mut Node, vars: &BTreeMap<&str, String>, diags: &mut Vec<Diagnostic>) {
-    match &mut node.value {
-        Value::String(s) if s.contains('$') => match expand(s, vars) {
-            Ok(expanded) => *s = expanded,
-            Err(unknown) => {
-                let names: Vec<&str> = vars.keys().copied().collect();
-                let mut d = Diagnostic::error(
-                    "unknown-variable",
-                    format!("unknown variable `${{{unknown}}}`"),
-                )
-                .at(node.origin.file, node.origin.span.clone());
-                d = match did_you_mean(&unknown, names.iter().copied()) {
-                    Some(better) => d.hint(format!(
-                        "did you mean `${{{better}}}`? write `$${{` for a literal `${{`"
-                    )),
-                    None => d.hint(format!(
-                        "variables are {}; write `$${{` for a literal `${{`",
-                        one_of(
-                            &names
-                                .iter()
-                                .map(|n| format!("${{{n}}}"))
-                                .collect::<Vec<_>>()
-                        )
-                    )),
-                };
-                diags.push(d);
+    fn for_each_entry(&self, mut f: impl FnMut(&str, &Self)) {
+        if let Json::Object(map) = self {
+            for (key, value) in map {
+                f(key, value);
             }
-        },
-        Value::Array(items) => {
-            for item in items {
-                interpolate(item, vars, diags);
-            }
-        }
-        Value::Table(table) => {
-            for value in table.values_mut() {
-                interpolate(value, vars, diags);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn expand(s: &str, vars: &BTreeMap<&str, String>) -> Result<String, String> {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(tail) = after.strip_prefix("${") {
-            out.push_str("${");
-            rest = tail;
-        } else if let Some(tail) = after.strip_prefix('{') {
-            let Some(end) = tail.find('}') else {
-                return Err(tail.to_string());
-            };
-            let name = &tail[..end];
-            match vars.get(name) {
-                Some(value) => out.push_str(value),
-                None => return Err(name.to_string()),
-            }
-            rest = &tail[end + 1..];
-        } else {
-            out.push('$');
-            rest = after;
         }
     }
-    out.push_str(rest);
-    Ok(out)
+
+    fn entry_mut(&mut self, key: &str) -> Option<&mut Self> {
+        self.as_object_mut()?.get_mut(key)
+    }
+
+    fn insert_entry(&mut self, key: &str, value: Self) {
+        if let Json::Object(map) = self {
+            map.insert(key.to_string(), value);
+        }
+    }
+
+    fn items(&self) -> Option<&[Self]> {
+        self.as_array().map(Vec::as_slice)
+    }
+
+    fn items_mut(&mut self) -> Option<&mut Vec<Self>> {
+        self.as_array_mut()
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.get("name").and_then(Json::as_str)
+    }
+
+    fn replace_with(&mut self, over: &Self) {
+        *self = over.clone();
+    }
 }
 
 #[cfg(test)]
@@ -248,45 +246,13 @@ mod tests {
     #[test]
     fn json_patches_follow_the_same_rules() {
         let mut base = serde_json::json!({"spec": {"containers": [{"name": "a", "image": "x"}], "hostNetwork": false}});
-        merge_json(
+        merge(
             &mut base,
             &serde_json::json!({"spec": {"containers": [{"name": "a", "stdin": true}], "hostNetwork": true}}),
         );
         assert_eq!(
             base,
             serde_json::json!({"spec": {"containers": [{"name": "a", "image": "x", "stdin": true}], "hostNetwork": true}})
-        );
-    }
-
-    #[test]
-    fn variables_expand_and_dollar_dollar_escapes() {
-        let vars = BTreeMap::from([("name", "http".to_string()), ("env", "prod".to_string())]);
-        assert_eq!(
-            expand("topic=${name}-${env}", &vars).unwrap(),
-            "topic=http-prod"
-        );
-        assert_eq!(
-            expand("echo $${HOME} $1 $(VAR)", &vars).unwrap(),
-            "echo ${HOME} $1 $(VAR)"
-        );
-        assert_eq!(expand("${nmae}", &vars).unwrap_err(), "nmae");
-    }
-
-    #[test]
-    fn unknown_variables_are_located_and_suggested() {
-        let mut t = parse(FileId(0), "path = \"/${nmae}/metrics\"\n").unwrap();
-        let vars = BTreeMap::from([("name", "http".to_string())]);
-        let mut diags = Vec::new();
-        interpolate(&mut t, &vars, &mut diags);
-        assert_eq!(diags.len(), 1);
-        assert_eq!(diags[0].message, "unknown variable `${nmae}`");
-        assert_eq!(diags[0].span, Some(7..25));
-        assert!(
-            diags[0]
-                .hint
-                .as_deref()
-                .unwrap()
-                .starts_with("did you mean `${name}`?")
         );
     }
 }

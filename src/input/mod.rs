@@ -9,3 +9,4 @@
 pub mod load;
 pub mod merge;
 pub mod tree;
+pub mod vars;

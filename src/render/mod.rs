@@ -20,7 +20,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-use crate::input::merge::merge_json;
+use crate::input::merge::merge;
 use crate::model::{
     self, Environment, STABLE, Service, WorkloadKind, duration_seconds, file_key, is_image_host,
 };
@@ -118,7 +118,7 @@ fn apply_patches(objects: &mut [Object], patches: &BTreeMap<String, Json>) -> Ve
     let mut unmatched = Vec::new();
     for (key, patch) in patches {
         match objects.iter_mut().find(|o| &o.patch_key() == key) {
-            Some(object) => merge_json(&mut object.value, patch),
+            Some(object) => merge(&mut object.value, patch),
             None => unmatched.push(key.clone()),
         }
     }
