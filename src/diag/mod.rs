@@ -10,7 +10,10 @@ use std::ops::Range;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde::Serialize;
 
+mod code;
 mod source;
+
+pub use code::Code;
 
 pub use source::{FileId, SourceFile, Sources, line_col};
 

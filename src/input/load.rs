@@ -74,54 +74,58 @@ pub fn load(root: &Path) -> Result<Project> {
     if !project.diagnostics.is_empty() {
         return Ok(project);
     }
-    for entry in walkdir::WalkDir::new(&services_dir).sort_by_file_name() {
-        let entry = entry.with_context(|| format!("cannot read `{}`", services_dir.display()))?;
-        if entry.file_type().is_file() && is_toml(entry.path()) {
-            found.push(Found {
-                role: Role::Service,
-                name: stem(entry.path()),
-                display: display(root, entry.path()),
-                path: entry.into_path(),
-            });
-        }
+    let root_real = root
+        .canonicalize()
+        .with_context(|| format!("cannot read `{}`", root.display()))?;
+    let mut problems = Vec::new();
+    for (path, _) in walk(root, &root_real, &services_dir, usize::MAX, &mut problems) {
+        found.push(Found {
+            role: Role::Service,
+            name: stem(&path),
+            display: display(root, &path),
+            path,
+        });
     }
-    for entry in walkdir::WalkDir::new(&env_dir)
-        .min_depth(1)
-        .max_depth(2)
-        .sort_by_file_name()
-    {
-        let entry = entry.with_context(|| format!("cannot read `{}`", env_dir.display()))?;
-        if !entry.file_type().is_file() || !is_toml(entry.path()) {
-            continue;
-        }
-        let role = if entry.depth() == 1 {
+    for (path, depth) in walk(root, &root_real, &env_dir, 2, &mut problems) {
+        let role = if depth == 1 {
             Role::Environment
         } else {
-            let env = entry.path().parent().map(stem).unwrap_or_default();
+            let env = path.parent().map(stem).unwrap_or_default();
             Role::Overlay { env }
         };
         found.push(Found {
             role,
-            name: stem(entry.path()),
-            display: display(root, entry.path()),
-            path: entry.into_path(),
+            name: stem(&path),
+            display: display(root, &path),
+            path,
         });
     }
+    for p in problems {
+        let file = project.sources.add(p.display, String::new());
+        project.diagnostics.push(
+            Diagnostic::error(p.code, p.message)
+                .in_file(file)
+                .hint(p.hint),
+        );
+    }
 
-    let texts: Vec<Result<String>> = found
-        .par_iter()
-        .map(|f| {
-            std::fs::read_to_string(&f.path).with_context(|| format!("cannot read `{}`", f.display))
-        })
-        .collect();
+    let texts: Vec<std::io::Result<Vec<u8>>> =
+        found.par_iter().map(|f| std::fs::read(&f.path)).collect();
     let mut ids = Vec::with_capacity(found.len());
-    for (f, text) in found.iter().zip(texts) {
-        ids.push(project.sources.add(f.display.clone(), text?));
+    let mut readable = Vec::with_capacity(found.len());
+    for (f, bytes) in found.iter().zip(texts) {
+        let (id, ok) = add_source(&mut project, &f.display, bytes);
+        ids.push(id);
+        readable.push(ok);
     }
     let sources = &project.sources;
     let parsed: Vec<Result<Node, Vec<Diagnostic>>> = ids
         .par_iter()
-        .map(|&id| parse(id, &sources.get(id).text))
+        .zip(&readable)
+        .map(|(&id, &ok)| match ok {
+            true => parse(id, &sources.get(id).text),
+            false => Err(Vec::new()),
+        })
         .collect();
 
     let mut overlays = Vec::new();
@@ -233,6 +237,130 @@ fn check_names(project: &mut Project) {
                 .in_file(overlay.file)
                 .hint(hint),
             );
+        }
+    }
+}
+
+/// Something the walk could not take as a file: a link that leaves the
+/// repository, a loop, a broken link, an unreadable directory.
+struct Problem {
+    display: String,
+    code: &'static str,
+    message: String,
+    hint: String,
+}
+
+/// The `.toml` files under `dir` (with their depth), in sorted order.
+/// Symbolic links are followed while they stay inside the repository;
+/// anything else the walk meets is a [`Problem`], and the walk goes on.
+fn walk(
+    root: &Path,
+    root_real: &Path,
+    dir: &Path,
+    max_depth: usize,
+    problems: &mut Vec<Problem>,
+) -> Vec<(PathBuf, usize)> {
+    let mut files = Vec::new();
+    let mut it = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(max_depth)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = it.next() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let path = e.path().unwrap_or(dir);
+                problems.push(walk_problem(root, path, &e));
+                continue;
+            }
+        };
+        if entry.path_is_symlink() {
+            let inside = entry
+                .path()
+                .canonicalize()
+                .is_ok_and(|real| real.starts_with(root_real));
+            if !inside {
+                problems.push(Problem {
+                    display: display(root, entry.path()),
+                    code: "layout",
+                    message: "symbolic link leaves the repository".into(),
+                    hint: "manifold follows links only inside the repository; copy the file in, or point the link at a file inside".into(),
+                });
+                if entry.file_type().is_dir() {
+                    it.skip_current_dir();
+                }
+                continue;
+            }
+        }
+        if entry.file_type().is_file() && is_toml(entry.path()) {
+            let depth = entry.depth();
+            files.push((entry.into_path(), depth));
+        }
+    }
+    files
+}
+
+fn walk_problem(root: &Path, path: &Path, e: &walkdir::Error) -> Problem {
+    let display = display(root, path);
+    if let Some(ancestor) = e.loop_ancestor() {
+        return Problem {
+            message: format!(
+                "symbolic link loop: `{display}` leads back to `{}`",
+                self::display(root, ancestor)
+            ),
+            display,
+            code: "layout",
+            hint: "remove the link or point it at a file".into(),
+        };
+    }
+    let broken = path.is_symlink() && !path.exists();
+    Problem {
+        message: match (broken, e.io_error()) {
+            (true, _) => "broken symbolic link".to_string(),
+            (false, Some(io)) => format!("cannot read: {io}"),
+            (false, None) => format!("cannot read: {e}"),
+        },
+        display,
+        code: "unreadable",
+        hint: if broken {
+            "point the link at an existing file, or remove it".into()
+        } else {
+            "check the file's permissions".into()
+        },
+    }
+}
+
+/// Adds a file's text to the sources; returns its id and whether it can be
+/// parsed. A file that cannot be read, or is not UTF-8, is a diagnostic and
+/// is left out, so every other file is still checked.
+fn add_source(
+    project: &mut Project,
+    display: &str,
+    bytes: std::io::Result<Vec<u8>>,
+) -> (FileId, bool) {
+    match bytes.map(String::from_utf8) {
+        Ok(Ok(text)) => (project.sources.add(display.to_string(), text), true),
+        Ok(Err(e)) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let id = project.sources.add(display.to_string(), text);
+            project.diagnostics.push(
+                Diagnostic::error("encoding", "file is not UTF-8 text")
+                    .at(id, at..at + char::REPLACEMENT_CHARACTER.len_utf8())
+                    .hint("save the file as UTF-8: TOML files are UTF-8 by definition"),
+            );
+            (id, false)
+        }
+        Err(e) => {
+            let id = project.sources.add(display.to_string(), String::new());
+            project.diagnostics.push(
+                Diagnostic::error("unreadable", format!("cannot read: {e}"))
+                    .in_file(id)
+                    .hint("check the file's permissions"),
+            );
+            (id, false)
         }
     }
 }

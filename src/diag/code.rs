@@ -1,0 +1,222 @@
+//! Diagnostic codes: the stable names of every kind of problem manifold
+//! reports.
+//!
+//! A code is part of the JSON output contract (`"code"` in
+//! `--format json`): scripts and CI templates match on it, so a code is never
+//! renamed or reused for another meaning; a new kind of problem gets a new
+//! code. README's table of codes is generated from [`Code::ALL`] and checked by
+//! a test, so the two cannot drift apart.
+
+use std::fmt;
+
+/// Every kind of problem, one variant a code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    Syntax,
+    Encoding,
+    Unreadable,
+    Type,
+    UnknownKey,
+    InvalidKey,
+    MissingKey,
+    InvalidValue,
+    Layout,
+    DuplicateName,
+    UnknownEnvironment,
+    UnknownService,
+    UnknownReference,
+    UnknownVariable,
+    WrongKind,
+    RequestAboveLimit,
+    SecretLiteral,
+    EnvOrder,
+    Capacity,
+    UnmatchedPatch,
+    KubernetesSchema,
+    GitopsClash,
+    Internal,
+}
+
+impl Code {
+    /// Every code, in the order of README's table: from the first parse to
+    /// the last check.
+    pub const ALL: [Code; 23] = [
+        Code::Syntax,
+        Code::Encoding,
+        Code::Unreadable,
+        Code::Type,
+        Code::UnknownKey,
+        Code::InvalidKey,
+        Code::MissingKey,
+        Code::InvalidValue,
+        Code::Layout,
+        Code::DuplicateName,
+        Code::UnknownEnvironment,
+        Code::UnknownService,
+        Code::UnknownReference,
+        Code::UnknownVariable,
+        Code::WrongKind,
+        Code::RequestAboveLimit,
+        Code::SecretLiteral,
+        Code::EnvOrder,
+        Code::Capacity,
+        Code::UnmatchedPatch,
+        Code::KubernetesSchema,
+        Code::GitopsClash,
+        Code::Internal,
+    ];
+
+    /// The code as written in messages and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Syntax => "syntax",
+            Code::Encoding => "encoding",
+            Code::Unreadable => "unreadable",
+            Code::Type => "type",
+            Code::UnknownKey => "unknown-key",
+            Code::InvalidKey => "invalid-key",
+            Code::MissingKey => "missing-key",
+            Code::InvalidValue => "invalid-value",
+            Code::Layout => "layout",
+            Code::DuplicateName => "duplicate-name",
+            Code::UnknownEnvironment => "unknown-environment",
+            Code::UnknownService => "unknown-service",
+            Code::UnknownReference => "unknown-reference",
+            Code::UnknownVariable => "unknown-variable",
+            Code::WrongKind => "wrong-kind",
+            Code::RequestAboveLimit => "request-above-limit",
+            Code::SecretLiteral => "secret-literal",
+            Code::EnvOrder => "env-order",
+            Code::Capacity => "capacity",
+            Code::UnmatchedPatch => "unmatched-patch",
+            Code::KubernetesSchema => "kubernetes-schema",
+            Code::GitopsClash => "gitops-clash",
+            Code::Internal => "internal",
+        }
+    }
+
+    /// What the code means, for README's table.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Code::Syntax => {
+                "The file is not valid TOML, or a value cannot be read (an unterminated string, a bad date)."
+            }
+            Code::Encoding => {
+                "A file is not UTF-8 text; the position of the first bad byte is shown."
+            }
+            Code::Unreadable => {
+                "A file cannot be read, or a symbolic link is broken; the other files are still checked."
+            }
+            Code::Type => {
+                "A value has the wrong type for its key, such as a number where text is required."
+            }
+            Code::UnknownKey => {
+                "A key the format does not have, usually a typo; the hint names the closest key."
+            }
+            Code::InvalidKey => {
+                "A key of a free-form table (labels, annotations, variables) that Kubernetes would reject."
+            }
+            Code::MissingKey => {
+                "A required key is missing, or a feature needs a key that is not set (an autoscaler without a request)."
+            }
+            Code::InvalidValue => {
+                "A value outside what its key accepts: an unknown enum value, a pattern not matched, a number out of range, a bad cron expression."
+            }
+            Code::Layout => {
+                "The repository has no `services/` or `environments/` directory, or a symbolic link leaves the repository or loops."
+            }
+            Code::DuplicateName => {
+                "Two services, ports, containers, volumes or tracks share a name, or two rendered objects would."
+            }
+            Code::UnknownEnvironment => {
+                "An overlay or a command-line `-e` names an environment that has no file."
+            }
+            Code::UnknownService => "An overlay names a service that has no file.",
+            Code::UnknownReference => {
+                "A key refers to a port, volume, track, container or service that is not declared."
+            }
+            Code::UnknownVariable => "A `${name}` variable that is not defined.",
+            Code::WrongKind => {
+                "A key that does not apply to the service's workload kind (replicas on a CronJob)."
+            }
+            Code::RequestAboveLimit => "A resource request is above its limit.",
+            Code::SecretLiteral => {
+                "A variable that looks like a secret has a literal value, or a Secret in `objects` is not encrypted."
+            }
+            Code::EnvOrder => {
+                "A `$(VAR)` reference to a variable rendered after it, which Kubernetes would not expand."
+            }
+            Code::Capacity => {
+                "The requests of an environment add up to more than its `[capacity]`."
+            }
+            Code::UnmatchedPatch => "A patch names an object the service does not render.",
+            Code::KubernetesSchema => {
+                "A rendered object is invalid for the environment's Kubernetes version (official strict schema)."
+            }
+            Code::GitopsClash => {
+                "Two environments are published to the same path of the same branch, or an environment's path is not valid."
+            }
+            Code::Internal => {
+                "manifold could not read a merged service: a bug; please report it with the input."
+            }
+        }
+    }
+
+    /// README's table of codes, generated from [`Code::ALL`].
+    pub fn markdown_table() -> String {
+        let mut out = String::from("| code | meaning |\n|---|---|\n");
+        for code in Code::ALL {
+            out.push_str(&format!("| `{}` | {} |\n", code.as_str(), code.summary()));
+        }
+        out
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_listed_once_and_spelled_in_kebab_case() {
+        let mut names: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        assert!(
+            names.iter().all(|n| {
+                !n.is_empty() && n.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+            })
+        );
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Code::ALL.len());
+    }
+
+    /// README's table is the documented contract: it must list exactly the
+    /// codes the binary can print. Refresh with `MANIFOLD_BLESS=1 cargo test`.
+    #[test]
+    fn the_readme_table_of_codes_matches_the_enum() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let readme = std::fs::read_to_string(&path).unwrap();
+        let (start, end) = ("<!-- codes:start -->\n", "<!-- codes:end -->");
+        let from = readme
+            .find(start)
+            .expect("README has the codes start marker")
+            + start.len();
+        let to = readme.find(end).expect("README has the codes end marker");
+        let generated = Code::markdown_table();
+        if std::env::var_os("MANIFOLD_BLESS").is_some() {
+            let fresh = format!("{}{generated}{}", &readme[..from], &readme[to..]);
+            std::fs::write(&path, fresh).unwrap();
+            return;
+        }
+        assert_eq!(
+            &readme[from..to],
+            generated,
+            "README's table of codes is stale; refresh it with `MANIFOLD_BLESS=1 cargo test --lib`"
+        );
+    }
+}
