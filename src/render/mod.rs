@@ -5,6 +5,12 @@
 //! the escape-hatch patches are merged and raw objects joined. Rendering is a
 //! pure function of its inputs and assumes the `check` stage passed: it does
 //! not report problems, except patches that match no object.
+//!
+//! The files of an environment rather than a service are built by
+//! `namespace.rs` (Namespaces) and `kustomization.rs`.
+
+mod kustomization;
+mod namespace;
 
 use std::collections::BTreeMap;
 
@@ -24,6 +30,9 @@ use crate::input::merge::merge_json;
 use crate::model::{
     self, Environment, STABLE, Service, WorkloadKind, duration_seconds, file_key, is_image_host,
 };
+
+pub use kustomization::kustomization;
+pub use namespace::namespace;
 
 /// A rendered object.
 #[derive(Clone, Debug)]
