@@ -10,11 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Result, bail};
 use rayon::prelude::*;
-use serde_json::Value as Json;
 
 use crate::check::ServiceCheck;
 use crate::diag::{Diagnostic, FileId, did_you_mean, normalize};
-use crate::emit::{self, Tree, to_yaml};
+use crate::emit::{Tree, to_yaml};
 use crate::input::load::{EnvInput, Input, Project};
 use crate::input::merge::merge;
 use crate::input::tree::{Node, Step};
@@ -519,18 +518,7 @@ fn assemble(
         }
     }
     for ns in &namespaces {
-        let mut labels = env.labels.clone();
-        labels.insert("app.kubernetes.io/managed-by".into(), "manifold".into());
-        labels.insert("env".into(), env_input.input.name.clone());
-        let mut value = serde_json::json!({
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": { "name": ns, "labels": labels },
-        });
-        if !env.annotations.is_empty() {
-            value["metadata"]["annotations"] =
-                serde_json::to_value(&env.annotations).unwrap_or(Json::Null);
-        }
+        let value = render::namespace(ns, &env_input.input.name, env).value;
         let file = if *ns == env.namespace {
             "namespace.yaml".to_string()
         } else {
@@ -541,7 +529,7 @@ fn assemble(
     }
     capacity(env_input, env, cpu, memory, &mut biggest, &mut diagnostics);
     let resources: Vec<&str> = files.keys().map(String::as_str).collect();
-    let kustomization = emit::kustomization(&resources).into_bytes();
+    let kustomization = to_yaml(&render::kustomization(&resources)).into_bytes();
     owners.insert("kustomization.yaml".into(), None);
     files.insert("kustomization.yaml".into(), kustomization);
     let name = env_input.input.name.clone();

@@ -278,16 +278,6 @@ fn resolves_to_non_string(s: &str) -> bool {
 /// The output tree: relative path -> file content, sorted.
 pub type Tree = BTreeMap<String, Vec<u8>>;
 
-/// The kustomization listing an environment's files.
-pub fn kustomization(resources: &[&str]) -> String {
-    let value = serde_json::json!({
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "resources": resources,
-    });
-    to_yaml(&value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,80 @@
+//! The raw `objects`: any Kubernetes object, written as a table, passed
+//! through with the name (its key, unless set), the namespace (unless the
+//! kind is cluster-scoped) and the service's labels filled in.
+//!
+//! Nothing else is defaulted or checked here; `patches` apply to them as to
+//! rendered objects (`patch.rs`).
+
+use serde_json::Value as Json;
+
+use super::{Object, Scope};
+
+pub(super) fn render(scope: &Scope<'_>, out: &mut Vec<Object>) {
+    for (key, raw) in &scope.svc.objects {
+        out.push(scope.raw_object(key, raw));
+    }
+}
+
+impl Scope<'_> {
+    fn raw_object(&self, key: &str, raw: &Json) -> Object {
+        let mut value = raw.clone();
+        let kind = value["kind"].as_str().unwrap_or_default().to_string();
+        let meta = value
+            .as_object_mut()
+            .expect("raw objects are tables")
+            .entry("metadata")
+            .or_insert_with(|| Json::Object(Default::default()));
+        if let Some(meta) = meta.as_object_mut() {
+            meta.entry("name")
+                .or_insert_with(|| Json::String(key.to_string()));
+            if !is_cluster_scoped(&kind) {
+                meta.entry("namespace")
+                    .or_insert_with(|| Json::String(self.namespace.clone()));
+            }
+            let labels = meta
+                .entry("labels")
+                .or_insert_with(|| Json::Object(Default::default()));
+            if let Some(labels) = labels.as_object_mut() {
+                for (k, v) in &self.labels {
+                    labels
+                        .entry(k.clone())
+                        .or_insert_with(|| Json::String(v.clone()));
+                }
+            }
+        }
+        let name = value["metadata"]["name"]
+            .as_str()
+            .unwrap_or(key)
+            .to_string();
+        let namespace = value["metadata"]["namespace"].as_str().map(str::to_string);
+        Object {
+            kind,
+            name,
+            namespace,
+            value,
+            raw_key: Some(key.to_string()),
+        }
+    }
+}
+
+/// Kinds that live outside namespaces, for raw objects.
+fn is_cluster_scoped(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "PriorityClass"
+            | "StorageClass"
+            | "PersistentVolume"
+            | "IngressClass"
+            | "RuntimeClass"
+            | "CustomResourceDefinition"
+            | "ValidatingWebhookConfiguration"
+            | "MutatingWebhookConfiguration"
+            | "ValidatingAdmissionPolicy"
+            | "ValidatingAdmissionPolicyBinding"
+            | "CSIDriver"
+            | "APIService"
+    )
+}

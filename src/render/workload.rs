@@ -1,0 +1,220 @@
+//! The workload of each track: a Deployment, StatefulSet, CronJob or Job, as
+//! `kind` says, for the main track and one per extra `[[tracks]]` entry, with
+//! its `[rollout]` strategy or its `[cron]` and `[job]` settings.
+//!
+//! The pod template inside is built in `pod.rs` and its containers in
+//! `container.rs`; the StatefulSet's governing headless Service is in
+//! `service.rs`, and the replica count of an autoscaled workload is left to
+//! the HorizontalPodAutoscaler of `autoscaler.rs`.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::batch::v1 as batch;
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+
+use super::{Object, Scope, int_or_string, non_empty_vec, secs32};
+use crate::model::{self, STABLE, WorkloadKind, duration_seconds};
+
+pub(super) fn render(scope: &Scope<'_>, out: &mut Vec<Object>) {
+    let svc = scope.svc;
+    let name = scope.cx.name;
+    let version = svc.version.clone().unwrap_or_default();
+    out.push(scope.workload(name, STABLE, &version, svc.replicas, &BTreeMap::new()));
+    for track in &svc.tracks {
+        let name = format!("{name}-{}", track.name);
+        let version = track.version.clone().unwrap_or_else(|| version.clone());
+        let replicas = track.replicas.or(svc.replicas);
+        out.push(scope.workload(&name, &track.name, &version, replicas, &track.env));
+    }
+}
+
+/// What the workload kinds share.
+struct Parts {
+    meta: ObjectMeta,
+    selector: LabelSelector,
+    template: core::PodTemplateSpec,
+    /// `None` when the autoscaler owns the count.
+    replicas: Option<i32>,
+}
+
+impl Scope<'_> {
+    /// The workload `name` of one track.
+    fn workload(
+        &self,
+        name: &str,
+        track: &str,
+        version: &str,
+        replicas: Option<i32>,
+        track_env: &BTreeMap<String, model::EnvValue>,
+    ) -> Object {
+        let parts = self.parts(name, track, version, replicas, track_env);
+        match self.svc.kind {
+            WorkloadKind::Deployment => Object::new(&self.deployment(parts), name, self.ns()),
+            WorkloadKind::StatefulSet => Object::new(&self.stateful_set(parts), name, self.ns()),
+            WorkloadKind::CronJob => Object::new(&self.cron_job(parts), name, self.ns()),
+            WorkloadKind::Job => Object::new(&self.job(parts), name, self.ns()),
+        }
+    }
+
+    fn parts(
+        &self,
+        name: &str,
+        track: &str,
+        version: &str,
+        replicas: Option<i32>,
+        track_env: &BTreeMap<String, model::EnvValue>,
+    ) -> Parts {
+        let mut template_labels = self.labels.clone();
+        template_labels.insert("track".into(), track.into());
+        template_labels.insert("version".into(), version.into());
+        template_labels.insert("app.kubernetes.io/version".into(), version.into());
+        let mut meta = self.meta(name);
+        meta.labels = Some(template_labels.clone());
+        // The autoscaler owns the replica count of the main track.
+        let replicas = if self.svc.autoscale.is_some() && track == STABLE {
+            None
+        } else {
+            Some(replicas.unwrap_or(1))
+        };
+        Parts {
+            meta,
+            selector: LabelSelector {
+                match_labels: Some(self.selector(track)),
+                ..Default::default()
+            },
+            template: self.pod_template(template_labels, version, track_env),
+            replicas,
+        }
+    }
+
+    fn deployment(&self, parts: Parts) -> apps::Deployment {
+        let rollout = &self.svc.rollout;
+        apps::Deployment {
+            metadata: parts.meta,
+            spec: apps::DeploymentSpec {
+                replicas: parts.replicas,
+                selector: parts.selector,
+                template: parts.template,
+                strategy: Some(self.deployment_strategy()),
+                min_ready_seconds: rollout.min_ready.as_deref().map(secs32),
+                revision_history_limit: rollout.history,
+                progress_deadline_seconds: rollout.progress_deadline.as_deref().map(secs32),
+                paused: None,
+            },
+            status: None,
+        }
+    }
+
+    fn deployment_strategy(&self) -> apps::DeploymentStrategy {
+        let rollout = &self.svc.rollout;
+        match rollout.strategy.as_deref() {
+            Some("recreate") => apps::DeploymentStrategy {
+                type_: Some("Recreate".into()),
+                rolling_update: None,
+            },
+            _ => apps::DeploymentStrategy {
+                type_: Some("RollingUpdate".into()),
+                rolling_update: Some(apps::RollingUpdateDeployment {
+                    max_surge: rollout.max_surge.as_ref().map(int_or_string),
+                    max_unavailable: rollout.max_unavailable.as_ref().map(int_or_string),
+                }),
+            },
+        }
+    }
+
+    fn stateful_set(&self, parts: Parts) -> apps::StatefulSet {
+        let rollout = &self.svc.rollout;
+        apps::StatefulSet {
+            metadata: parts.meta,
+            spec: apps::StatefulSetSpec {
+                replicas: parts.replicas,
+                selector: parts.selector,
+                template: parts.template,
+                service_name: Some(self.headless_service_name()),
+                update_strategy: Some(self.stateful_set_strategy()),
+                pod_management_policy: rollout.pod_management.as_deref().map(|p| match p {
+                    "parallel" => "Parallel".to_string(),
+                    _ => "OrderedReady".to_string(),
+                }),
+                min_ready_seconds: rollout.min_ready.as_deref().map(secs32),
+                revision_history_limit: rollout.history,
+                volume_claim_templates: non_empty_vec(self.claim_templates()),
+                ..Default::default()
+            },
+            status: None,
+        }
+    }
+
+    fn stateful_set_strategy(&self) -> apps::StatefulSetUpdateStrategy {
+        let rollout = &self.svc.rollout;
+        match rollout.strategy.as_deref() {
+            Some("on-delete") => apps::StatefulSetUpdateStrategy {
+                type_: Some("OnDelete".into()),
+                rolling_update: None,
+            },
+            _ => apps::StatefulSetUpdateStrategy {
+                type_: Some("RollingUpdate".into()),
+                rolling_update: rollout
+                    .partition
+                    .map(|p| apps::RollingUpdateStatefulSetStrategy {
+                        partition: Some(p),
+                        max_unavailable: None,
+                    }),
+            },
+        }
+    }
+
+    fn cron_job(&self, parts: Parts) -> batch::CronJob {
+        let cron = &self.svc.cron;
+        batch::CronJob {
+            metadata: parts.meta,
+            spec: batch::CronJobSpec {
+                schedule: cron.schedule.clone().unwrap_or_default(),
+                time_zone: cron.time_zone.clone(),
+                concurrency_policy: cron.concurrency.as_deref().map(capitalize),
+                successful_jobs_history_limit: cron.keep_successful,
+                failed_jobs_history_limit: cron.keep_failed,
+                starting_deadline_seconds: cron.starting_deadline.as_deref().map(duration_seconds),
+                suspend: cron.suspend,
+                job_template: batch::JobTemplateSpec {
+                    metadata: None,
+                    spec: Some(self.job_spec(parts.template)),
+                },
+            },
+            status: None,
+        }
+    }
+
+    fn job(&self, parts: Parts) -> batch::Job {
+        batch::Job {
+            metadata: parts.meta,
+            spec: Some(self.job_spec(parts.template)),
+            status: None,
+        }
+    }
+
+    fn job_spec(&self, mut template: core::PodTemplateSpec) -> batch::JobSpec {
+        let job = &self.svc.job;
+        if let Some(spec) = template.spec.as_mut() {
+            spec.restart_policy = Some(job.restart.clone().unwrap_or_else(|| "OnFailure".into()));
+        }
+        batch::JobSpec {
+            template,
+            backoff_limit: job.backoff_limit,
+            completions: job.completions,
+            parallelism: job.parallelism,
+            active_deadline_seconds: job.active_deadline.as_deref().map(duration_seconds),
+            ttl_seconds_after_finished: job.ttl_after_finished.as_deref().map(secs32),
+            ..Default::default()
+        }
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
