@@ -15,23 +15,28 @@
 //! recorded ones is unchanged without being read; anything else is compared
 //! byte for byte. A non-empty directory without the marker is never written
 //! into, so a mistyped `-o` cannot replace someone's files.
+//!
+//! This file writes a fresh output and the files of an update; `manifest`
+//! reads and writes `.manifold-output`; `journal` updates a previous output
+//! and finishes an interrupted update.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
 use crate::git::ObjectFormat;
 
-const MANIFEST: &str = ".manifold-output";
-const JOURNAL: &str = ".manifold-journal";
+mod journal;
+mod manifest;
+
+use journal::{JOURNAL, recover, update};
+use manifest::{Entry, MANIFEST, Manifest, manifest_text};
+
 const TMP_SUFFIX: &str = ".manifold-tmp";
-const HEADER: &str =
-    "# written by manifold: the files of this directory with their git blob ids; do not edit";
 
 /// The files to write: path relative to the output directory -> content.
 pub type Files<'a> = BTreeMap<String, &'a [u8]>;
@@ -48,77 +53,6 @@ pub struct Written {
 /// The git blob id of a file's content, as git would compute it.
 fn blob_id(content: &[u8]) -> String {
     ObjectFormat::Sha1.hash("blob", content)
-}
-
-/// What the manifest records of one file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Entry {
-    id: String,
-    len: u64,
-    modified: (u64, u32),
-}
-
-impl Entry {
-    fn of(id: String, meta: &fs::Metadata) -> Entry {
-        Entry {
-            id,
-            len: meta.len(),
-            modified: stamp(meta),
-        }
-    }
-
-    /// Whether the file on disk still is what this entry describes.
-    fn matches(&self, meta: &fs::Metadata) -> bool {
-        meta.len() == self.len && stamp(meta) == self.modified
-    }
-}
-
-fn stamp(meta: &fs::Metadata) -> (u64, u32) {
-    let t = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    (d.as_secs(), d.subsec_nanos())
-}
-
-type Manifest = BTreeMap<String, Entry>;
-
-fn manifest_text(manifest: &Manifest) -> String {
-    let mut text = String::with_capacity(manifest.len() * 100);
-    text.push_str(HEADER);
-    text.push('\n');
-    for (path, e) in manifest {
-        text.push_str(&format!(
-            "{} {} {}.{:09} {path}\n",
-            e.id, e.len, e.modified.0, e.modified.1
-        ));
-    }
-    text
-}
-
-/// Reads a manifest; `None` if missing or not in this format (then the
-/// directory is walked and every file compared).
-fn read_manifest(out: &Path) -> Option<Manifest> {
-    let text = fs::read_to_string(out.join(MANIFEST)).ok()?;
-    let mut lines = text.lines();
-    if lines.next()? != HEADER {
-        return None;
-    }
-    let mut manifest = Manifest::new();
-    for line in lines {
-        let mut parts = line.splitn(4, ' ');
-        let (id, len, modified, path) =
-            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        if id.len() != 40 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        let (secs, nanos) = modified.split_once('.')?;
-        let entry = Entry {
-            id: id.to_string(),
-            len: len.parse().ok()?,
-            modified: (secs.parse().ok()?, nanos.parse().ok()?),
-        };
-        manifest.insert(path.to_string(), entry);
-    }
-    Some(manifest)
 }
 
 /// Writes `tree` under `out`. `scope` limits the update to these top-level
@@ -250,225 +184,25 @@ fn walk(out: &Path, scope: Option<&[String]>) -> Result<BTreeSet<String>> {
     Ok(files)
 }
 
-enum State {
-    Unchanged(Entry),
-    Changed,
-    Added,
-}
-
-fn update(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<Written> {
-    let old = read_manifest(out);
-    let existing: BTreeSet<String> = match &old {
-        Some(m) => m.keys().filter(|p| in_scope(p, scope)).cloned().collect(),
-        None => walk(out, scope)?,
-    };
-    let empty = Manifest::new();
-    let recorded = old.as_ref().unwrap_or(&empty);
-
-    // Decide every file in parallel: at most a stat, and a read only when the
-    // manifest cannot vouch for it.
-    let entries: Vec<(&String, &&[u8])> = tree.iter().collect();
-    let states: Vec<Result<State>> = entries
-        .par_iter()
-        .map(|(path, content)| {
-            let id = blob_id(content);
-            let target = out.join(path);
-            let meta = match fs::metadata(&target) {
-                Ok(m) => m,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::Added),
-                Err(e) => {
-                    return Err(e).with_context(|| format!("cannot read `{}`", target.display()));
-                }
-            };
-            if let Some(e) = recorded.get(path.as_str()) {
-                if e.id == id && e.matches(&meta) {
-                    return Ok(State::Unchanged(e.clone()));
-                }
-            }
-            let current =
-                fs::read(&target).with_context(|| format!("cannot read `{}`", target.display()))?;
-            Ok(if current == **content {
-                State::Unchanged(Entry::of(id, &meta))
-            } else {
-                State::Changed
-            })
-        })
-        .collect();
-
-    let mut written = Written::default();
-    let mut manifest: Manifest = recorded
-        .iter()
-        .filter(|(p, _)| !in_scope(p, scope))
-        .map(|(p, e)| (p.clone(), e.clone()))
-        .collect();
-    let mut changes: Vec<(&str, &[u8])> = Vec::new();
-    for ((path, content), state) in entries.iter().zip(states) {
-        match state? {
-            State::Unchanged(e) => {
-                written.unchanged += 1;
-                manifest.insert((*path).clone(), e);
-            }
-            State::Changed => {
-                written.changed += 1;
-                changes.push((path.as_str(), content));
-            }
-            State::Added => {
-                written.added += 1;
-                changes.push((path.as_str(), content));
-            }
-        }
-    }
-    // The manifest may list a file someone already deleted: not a removal.
-    let removals: Vec<&String> = existing
-        .iter()
-        .filter(|p| !tree.contains_key(*p) && out.join(p).exists())
-        .collect();
-    written.removed = removals.len();
-    if changes.is_empty() && removals.is_empty() {
-        if old.as_ref() != Some(&manifest) {
-            replace_file(out, MANIFEST, manifest_text(&manifest).as_bytes())?;
-        }
-        return Ok(written);
-    }
-
-    // 1. New content beside its target. Failing here leaves the tree as it was.
-    let metas = match write_files(out, &changes, TMP_SUFFIX) {
-        Ok(m) => m,
-        Err(e) => {
-            for (path, _) in &changes {
-                let _ = fs::remove_file(out.join(format!("{path}{TMP_SUFFIX}")));
-            }
-            return Err(e);
-        }
-    };
-    for ((path, content), meta) in changes.iter().zip(&metas) {
-        // A rename keeps the file's modification time: record it now.
-        manifest.insert(path.to_string(), Entry::of(blob_id(content), meta));
-    }
-    let next = format!("{MANIFEST}{TMP_SUFFIX}");
-    fs::write(out.join(&next), manifest_text(&manifest))
-        .with_context(|| format!("cannot write `{}`", out.join(&next).display()))?;
-
-    // 2. Commit point: the journal names every step of the switch.
-    let mut journal = String::new();
-    for (path, _) in &changes {
-        journal.push_str("rename ");
-        journal.push_str(path);
-        journal.push('\n');
-    }
-    for path in &removals {
-        journal.push_str("remove ");
-        journal.push_str(path);
-        journal.push('\n');
-    }
-    journal.push_str("rename ");
-    journal.push_str(MANIFEST);
-    journal.push('\n');
-    replace_file(out, JOURNAL, journal.as_bytes())?;
-    // 3. Carry it out.
-    replay(out)?;
-    Ok(written)
-}
-
-/// Writes `name` in `out` atomically: a temporary file, synced, renamed.
-fn replace_file(out: &Path, name: &str, content: &[u8]) -> Result<()> {
-    let tmp = out.join(format!("{name}{TMP_SUFFIX}-write"));
-    let mut f =
-        fs::File::create(&tmp).with_context(|| format!("cannot write `{}`", tmp.display()))?;
-    f.write_all(content)?;
-    f.sync_all()?;
-    fs::rename(&tmp, out.join(name))
-        .with_context(|| format!("cannot write `{}`", out.join(name).display()))?;
-    Ok(())
-}
-
-/// Finishes an interrupted update: replays a committed journal, or sweeps the
-/// temporary files of one that never reached its commit point.
-fn recover(out: &Path) -> Result<()> {
-    if out.join(JOURNAL).is_file() {
-        return replay(out);
-    }
-    for entry in walkdir::WalkDir::new(out) {
-        let entry = entry?;
-        if entry.file_type().is_file() && entry.file_name().to_string_lossy().contains(TMP_SUFFIX) {
-            fs::remove_file(entry.path())?;
-        }
-    }
-    Ok(())
-}
-
-fn replay(out: &Path) -> Result<()> {
-    let journal_path = out.join(JOURNAL);
-    let journal = fs::read_to_string(&journal_path)
-        .with_context(|| format!("cannot read `{}`", journal_path.display()))?;
-    let mut dirs = BTreeSet::new();
-    for line in journal.lines() {
-        let (op, path) = line.split_once(' ').unwrap_or(("", line));
-        let target = out.join(path);
-        match op {
-            "rename" => {
-                let tmp = out.join(format!("{path}{TMP_SUFFIX}"));
-                // Already renamed by an interrupted replay: nothing to do.
-                if tmp.exists() {
-                    fs::rename(&tmp, &target)
-                        .with_context(|| format!("cannot write `{}`", target.display()))?;
-                }
-            }
-            "remove" => {
-                match fs::remove_file(&target) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => {
-                        return Err(e)
-                            .with_context(|| format!("cannot remove `{}`", target.display()));
-                    }
-                }
-                if let Some(parent) = target.parent() {
-                    dirs.insert(parent.to_path_buf());
-                }
-            }
-            _ => bail!(
-                "`{}` is damaged: unexpected line `{line}`",
-                journal_path.display()
-            ),
-        }
-    }
-    // Directories emptied by removals go too (deepest first).
-    for dir in dirs.iter().rev() {
-        let mut d = dir.as_path();
-        while d != out && d.starts_with(out) {
-            if fs::remove_dir(d).is_err() {
-                break;
-            }
-            match d.parent() {
-                Some(p) => d = p,
-                None => break,
-            }
-        }
-    }
-    fs::remove_file(&journal_path)
-        .with_context(|| format!("cannot remove `{}`", journal_path.display()))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
 
+    use super::manifest::read_manifest;
     use super::*;
 
     fn recorded_ids(out: &Path) -> Option<HashMap<String, String>> {
         read_manifest(out).map(|m| m.into_iter().map(|(p, e)| (p, e.id)).collect())
     }
 
-    fn tree<'a>(files: &[(&str, &'a str)]) -> Files<'a> {
+    pub(super) fn tree<'a>(files: &[(&str, &'a str)]) -> Files<'a> {
         files
             .iter()
             .map(|(p, c)| (p.to_string(), c.as_bytes()))
             .collect()
     }
 
-    fn read_all(out: &Path) -> Vec<(String, String)> {
+    pub(super) fn read_all(out: &Path) -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = walkdir::WalkDir::new(out)
             .into_iter()
             .filter_map(Result::ok)
@@ -627,45 +361,5 @@ mod tests {
             fs::read_to_string(dir.path().join("precious.txt")).unwrap(),
             "keep"
         );
-    }
-
-    #[test]
-    fn an_update_interrupted_after_its_commit_point_is_finished_by_the_next_run() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("out");
-        write(
-            &out,
-            &tree(&[("dev/x.yaml", "old"), ("dev/gone.yaml", "g")]),
-            None,
-        )
-        .unwrap();
-        // Simulate a crash after the journal was committed, before the switch.
-        fs::write(out.join(format!("dev/x.yaml{TMP_SUFFIX}")), "new").unwrap();
-        fs::write(
-            out.join(JOURNAL),
-            "rename dev/x.yaml\nremove dev/gone.yaml\n",
-        )
-        .unwrap();
-        recover(&out).unwrap();
-        assert_eq!(read_all(&out), vec![("dev/x.yaml".into(), "new".into())]);
-        // The manifest still describes the old tree; the next build verifies.
-        let w = write(&out, &tree(&[("dev/x.yaml", "new")]), None).unwrap();
-        assert_eq!(
-            w,
-            Written {
-                unchanged: 1,
-                ..Written::default()
-            }
-        );
-    }
-
-    #[test]
-    fn an_update_interrupted_before_its_commit_point_leaves_the_old_tree() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("out");
-        write(&out, &tree(&[("dev/x.yaml", "old")]), None).unwrap();
-        fs::write(out.join(format!("dev/x.yaml{TMP_SUFFIX}")), "half").unwrap();
-        recover(&out).unwrap();
-        assert_eq!(read_all(&out), vec![("dev/x.yaml".into(), "old".into())]);
     }
 }

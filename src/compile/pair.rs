@@ -1,0 +1,353 @@
+//! One (environment, service) pair: the environment's defaults, the service
+//! and its overlay merged in that order, variables expanded, the result
+//! checked, rendered, verified against the environment's Kubernetes version
+//! and emitted as YAML text.
+//!
+//! A pair that fails at any step carries its diagnostics and no objects; the
+//! JSON of each object is dropped as soon as its text is written.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::check::ServiceCheck;
+use crate::diag::{Diagnostic, FileId, did_you_mean};
+use crate::emit::to_yaml;
+use crate::input::load::{EnvInput, Input};
+use crate::input::merge::merge;
+use crate::input::tree::{Node, Step};
+use crate::input::vars::interpolate;
+use crate::kube;
+use crate::model::{Environment, Service};
+use crate::render::{self, Context, Object, Rendered};
+
+use super::requests;
+
+/// One rendered object, as text.
+pub(super) struct Emitted {
+    pub(super) file: String,
+    pub(super) kind: String,
+    pub(super) name: String,
+    pub(super) namespace: String,
+    pub(super) yaml: String,
+}
+
+/// What one (environment, service) pair produced.
+pub(super) struct PairOutput {
+    pub(super) service: String,
+    pub(super) file: FileId,
+    pub(super) objects: Vec<Emitted>,
+    pub(super) diagnostics: Vec<Diagnostic>,
+    /// cpu cores and memory bytes requested at full scale.
+    pub(super) requests: (f64, f64),
+    pub(super) namespace: String,
+}
+
+impl PairOutput {
+    fn failed(service: String, file: FileId, diagnostics: Vec<Diagnostic>) -> Self {
+        PairOutput {
+            service,
+            file,
+            objects: Vec::new(),
+            diagnostics,
+            requests: (0.0, 0.0),
+            namespace: String::new(),
+        }
+    }
+}
+
+/// Compiles one service for one environment; `None` when the service is
+/// disabled there or one of its files is unreadable or invalid (those
+/// problems are reported by the schema stage).
+pub(super) fn compile_pair(
+    env_input: &EnvInput,
+    env: &Environment,
+    defaults: Option<&Node>,
+    svc_input: &Input,
+    invalid: &BTreeSet<FileId>,
+) -> Option<PairOutput> {
+    let service_tree = svc_input.tree.as_ref()?;
+    if invalid.contains(&svc_input.file) {
+        return None;
+    }
+    let overlay = overlay(env_input, &svc_input.name, invalid)?;
+    let env_name = env_input.input.name.as_str();
+
+    let mut tree = merged(defaults, service_tree, overlay);
+    if let Some(crate::input::tree::Value::Boolean(false)) = tree.get("enabled").map(|n| &n.value) {
+        return None;
+    }
+    let name = tree
+        .get("name")
+        .and_then(Node::as_str)
+        .unwrap_or(&svc_input.name)
+        .to_string();
+    let mut diagnostics: Vec<Diagnostic> = renamed_by_overlay(service_tree, overlay, svc_input)
+        .into_iter()
+        .collect();
+    let namespace = tree
+        .get("namespace")
+        .and_then(Node::as_str)
+        .unwrap_or(&env.namespace)
+        .to_string();
+    expand(&mut tree, &name, env_name, &namespace, &mut diagnostics);
+    if !diagnostics.is_empty() {
+        return Some(PairOutput::failed(name, svc_input.file, diagnostics));
+    }
+
+    let svc: Service = match crate::input::tree::deserialize(&tree) {
+        Ok(s) => s,
+        Err(e) => {
+            diagnostics.push(
+                Diagnostic::error("internal", format!("cannot read the merged service: {e}"))
+                    .in_file(svc_input.file)
+                    .hint(
+                        "this is a bug in manifold: the schema accepted what the model cannot read",
+                    ),
+            );
+            return Some(PairOutput::failed(name, svc_input.file, diagnostics));
+        }
+    };
+    let overlay_file = overlay.map(|o| o.file);
+    diagnostics
+        .extend(ServiceCheck::new(&svc, &tree, svc_input.file, overlay_file, env_name).run());
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Some(PairOutput::failed(name, svc_input.file, diagnostics));
+    }
+
+    let rendered = render::render(
+        &svc,
+        &Context {
+            env_name,
+            env,
+            name: &name,
+        },
+    );
+    unmatched_patches(&rendered, &tree, &mut diagnostics);
+    let objects = emit_objects(
+        rendered.objects,
+        &tree,
+        svc_input.file,
+        env,
+        &mut diagnostics,
+    );
+    Some(PairOutput {
+        requests: requests(&svc),
+        service: name,
+        file: svc_input.file,
+        objects,
+        diagnostics,
+        namespace,
+    })
+}
+
+/// The service's overlay in this environment: `Some(None)` when it has none,
+/// `None` when it has one that is unreadable or invalid.
+fn overlay<'a>(
+    env_input: &'a EnvInput,
+    service: &str,
+    invalid: &BTreeSet<FileId>,
+) -> Option<Option<&'a Input>> {
+    // Overlays are sorted by name (see `load`): a search, not a scan, or the
+    // whole compile is quadratic in the number of services.
+    let overlay = env_input
+        .overlays
+        .binary_search_by(|o| o.name.as_str().cmp(service))
+        .ok()
+        .map(|i| &env_input.overlays[i]);
+    if let Some(o) = overlay {
+        if o.tree.is_none() || invalid.contains(&o.file) {
+            return None;
+        }
+    }
+    Some(overlay)
+}
+
+/// defaults < service < overlay
+fn merged(defaults: Option<&Node>, service_tree: &Node, overlay: Option<&Input>) -> Node {
+    let mut tree = match defaults {
+        Some(d) => {
+            let mut base = d.clone();
+            base.key = None;
+            merge(&mut base, service_tree);
+            base
+        }
+        None => service_tree.clone(),
+    };
+    if let Some(o) = overlay.and_then(|o| o.tree.as_ref()) {
+        merge(&mut tree, o);
+    }
+    tree
+}
+
+/// An overlay that sets another `name` than its service's own.
+fn renamed_by_overlay(
+    service_tree: &Node,
+    overlay: Option<&Input>,
+    svc_input: &Input,
+) -> Option<Diagnostic> {
+    let own_name = service_tree
+        .get("name")
+        .and_then(Node::as_str)
+        .unwrap_or(&svc_input.name);
+    let o = overlay.and_then(|o| o.tree.as_ref())?;
+    let n = o.get("name").and_then(Node::as_str)?;
+    (n != own_name).then(|| {
+        Diagnostic::error("invalid-value", "an overlay cannot rename its service")
+            .at(o.origin.file, n_span(o, "name"))
+            .hint("remove `name` from the overlay; rename the service in `services/`")
+    })
+}
+
+/// Expands `${name}`, `${env}`, `${namespace}`, `${group}` and `${version}`
+/// in the merged tree.
+fn expand(
+    tree: &mut Node,
+    name: &str,
+    env_name: &str,
+    namespace: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let mut vars: BTreeMap<&str, String> = BTreeMap::new();
+    vars.insert("name", name.to_string());
+    vars.insert("env", env_name.to_string());
+    vars.insert("namespace", namespace.to_string());
+    for key in ["group", "version"] {
+        if let Some(v) = tree.get(key).and_then(Node::as_str) {
+            vars.insert(key, v.to_string());
+        }
+    }
+    interpolate(tree, &vars, diagnostics);
+}
+
+/// Patches whose `<kind>/<name>` names no rendered object.
+fn unmatched_patches(rendered: &Rendered, tree: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    for key in &rendered.unmatched_patches {
+        let known: Vec<String> = rendered.objects.iter().map(Object::patch_key).collect();
+        let d = Diagnostic::error(
+            "unmatched-patch",
+            format!("patch `{key}` matches no object of this service"),
+        );
+        let d = match did_you_mean(key, known.iter().map(String::as_str)) {
+            Some(better) => d.hint(format!("did you mean `{better}`?")),
+            None => d.hint(format!(
+                "patch targets are `<kind>/<name>`, one of: {}",
+                known.join(", ")
+            )),
+        };
+        let node = tree.nearest(&[Step::Key("patches".into()), Step::Key(key.clone())]);
+        diagnostics.push(d.at(node.origin.file, node.span(true)));
+    }
+}
+
+/// Verifies each object against the environment's Kubernetes version and
+/// writes it as YAML.
+fn emit_objects(
+    objects: Vec<Object>,
+    tree: &Node,
+    file: FileId,
+    env: &Environment,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Emitted> {
+    let mut emitted = Vec::with_capacity(objects.len());
+    for object in objects {
+        for problem in kube::validate(&env.kube_version, &object.value) {
+            diagnostics.push(object_diagnostic(&object, &problem, tree, file, env));
+        }
+        // The JSON is dropped here: only the text is kept for the whole run.
+        emitted.push(Emitted {
+            file: format!("{}-{}.yaml", object.kind.to_lowercase(), object.name),
+            yaml: to_yaml(&object.value),
+            kind: object.kind,
+            name: object.name,
+            namespace: object.namespace.unwrap_or_default(),
+        });
+    }
+    emitted
+}
+
+fn n_span(node: &Node, key: &str) -> std::ops::Range<usize> {
+    node.get(key).map_or(0..0, |n| n.span(true))
+}
+
+/// A rendered object the Kubernetes schema rejects: point at the raw object
+/// or patch that wrote it, else at the service.
+fn object_diagnostic(
+    object: &Object,
+    problem: &kube::Problem,
+    tree: &Node,
+    file: FileId,
+    env: &Environment,
+) -> Diagnostic {
+    let at = match &object.raw_key {
+        Some(key) => vec![Step::Key("objects".into()), Step::Key(key.clone())],
+        None => vec![Step::Key("patches".into()), Step::Key(object.patch_key())],
+    };
+    let node = tree.at(&at);
+    let field = if problem.path.is_empty() {
+        String::new()
+    } else {
+        format!(" at `{}`", problem.path)
+    };
+    let d = Diagnostic::error(
+        "kubernetes-schema",
+        format!(
+            "{} `{}` is invalid for Kubernetes {}{field}: {}",
+            object.kind, object.name, env.kube_version, problem.message
+        ),
+    );
+    match node {
+        Some(n) => d
+            .at(n.origin.file, n.span(true))
+            .hint("fix the field in this table"),
+        None => d
+            .in_file(file)
+            .hint("this object is rendered by manifold; please report it as a bug"),
+    }
+}
+
+/// The same schema problem found for several Kubernetes versions is one
+/// problem: "invalid for Kubernetes 1.35 and 1.37".
+pub(super) fn merge_versions(diagnostics: &mut Vec<Diagnostic>) {
+    const MARK: &str = " for Kubernetes ";
+    // (file, span, message with the version left out) -> (first, versions)
+    type Key = (Option<FileId>, Option<(usize, usize)>, String);
+    let mut seen: BTreeMap<Key, (usize, BTreeSet<String>)> = BTreeMap::new();
+    let mut keep = vec![true; diagnostics.len()];
+    for (i, d) in diagnostics.iter().enumerate() {
+        if d.code != "kubernetes-schema" {
+            continue;
+        }
+        let Some(at) = d.message.find(MARK) else {
+            continue;
+        };
+        let rest = &d.message[at + MARK.len()..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let version = rest[..end].to_string();
+        let template = format!("{}{MARK}\u{0}{}", &d.message[..at], &rest[end..]);
+        let span = d.span.as_ref().map(|s| (s.start, s.end));
+        match seen.get_mut(&(d.file, span, template.clone())) {
+            Some((_, versions)) => {
+                versions.insert(version);
+                keep[i] = false;
+            }
+            None => {
+                seen.insert((d.file, span, template), (i, BTreeSet::from([version])));
+            }
+        }
+    }
+    for ((_, _, template), (i, versions)) in seen {
+        let versions: Vec<&str> = versions.iter().map(String::as_str).collect();
+        let list = match versions.as_slice() {
+            [one] => one.to_string(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+            [] => continue,
+        };
+        diagnostics[i].message = template.replace('\u{0}', &list);
+    }
+    let mut index = 0;
+    diagnostics.retain(|_| {
+        index += 1;
+        keep[index - 1]
+    });
+}

@@ -1,0 +1,279 @@
+//! Updating a previous output in place through a journal: new content beside
+//! its target, then the journal (the commit point), then the renames and
+//! removals it lists. `recover` finishes or sweeps an interrupted update.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+
+use super::manifest::{Entry, MANIFEST, Manifest, manifest_text, read_manifest};
+use super::{Files, TMP_SUFFIX, Written, blob_id, in_scope, walk, write_files};
+
+/// The journal's file name, at the top of the output directory.
+pub(super) const JOURNAL: &str = ".manifold-journal";
+
+/// What becomes of one file of the new tree.
+enum State {
+    Unchanged(Entry),
+    Changed,
+    Added,
+}
+
+/// Brings a previous output up to date with `tree`, writing only what differs
+/// and removing what `tree` no longer has (within `scope`).
+pub(super) fn update(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<Written> {
+    let old = read_manifest(out);
+    let existing: BTreeSet<String> = match &old {
+        Some(m) => m.keys().filter(|p| in_scope(p, scope)).cloned().collect(),
+        None => walk(out, scope)?,
+    };
+    let empty = Manifest::new();
+    let recorded = old.as_ref().unwrap_or(&empty);
+    let entries: Vec<(&String, &&[u8])> = tree.iter().collect();
+    let states = decide(out, &entries, recorded);
+
+    let mut written = Written::default();
+    let mut manifest: Manifest = recorded
+        .iter()
+        .filter(|(p, _)| !in_scope(p, scope))
+        .map(|(p, e)| (p.clone(), e.clone()))
+        .collect();
+    let mut changes: Vec<(&str, &[u8])> = Vec::new();
+    for ((path, content), state) in entries.iter().zip(states) {
+        match state? {
+            State::Unchanged(e) => {
+                written.unchanged += 1;
+                manifest.insert((*path).clone(), e);
+            }
+            State::Changed => {
+                written.changed += 1;
+                changes.push((path.as_str(), content));
+            }
+            State::Added => {
+                written.added += 1;
+                changes.push((path.as_str(), content));
+            }
+        }
+    }
+    // The manifest may list a file someone already deleted: not a removal.
+    let removals: Vec<&String> = existing
+        .iter()
+        .filter(|p| !tree.contains_key(*p) && out.join(p).exists())
+        .collect();
+    written.removed = removals.len();
+    if changes.is_empty() && removals.is_empty() {
+        if old.as_ref() != Some(&manifest) {
+            replace_file(out, MANIFEST, manifest_text(&manifest).as_bytes())?;
+        }
+        return Ok(written);
+    }
+    stage(out, &changes, &mut manifest)?;
+    commit(out, &changes, &removals)?;
+    Ok(written)
+}
+
+/// Decides every file in parallel: at most a stat, and a read only when the
+/// manifest cannot vouch for it.
+fn decide(out: &Path, entries: &[(&String, &&[u8])], recorded: &Manifest) -> Vec<Result<State>> {
+    entries
+        .par_iter()
+        .map(|(path, content)| {
+            let id = blob_id(content);
+            let target = out.join(path);
+            let meta = match fs::metadata(&target) {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::Added),
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot read `{}`", target.display()));
+                }
+            };
+            if let Some(e) = recorded.get(path.as_str()) {
+                if e.id == id && e.matches(&meta) {
+                    return Ok(State::Unchanged(e.clone()));
+                }
+            }
+            let current =
+                fs::read(&target).with_context(|| format!("cannot read `{}`", target.display()))?;
+            Ok(if current == **content {
+                State::Unchanged(Entry::of(id, &meta))
+            } else {
+                State::Changed
+            })
+        })
+        .collect()
+}
+
+/// Step 1: new content beside its target, and the next manifest beside the
+/// current one. Failing here leaves the tree as it was.
+fn stage(out: &Path, changes: &[(&str, &[u8])], manifest: &mut Manifest) -> Result<()> {
+    let metas = match write_files(out, changes, TMP_SUFFIX) {
+        Ok(m) => m,
+        Err(e) => {
+            for (path, _) in changes {
+                let _ = fs::remove_file(out.join(format!("{path}{TMP_SUFFIX}")));
+            }
+            return Err(e);
+        }
+    };
+    for ((path, content), meta) in changes.iter().zip(&metas) {
+        // A rename keeps the file's modification time: record it now.
+        manifest.insert(path.to_string(), Entry::of(blob_id(content), meta));
+    }
+    let next = format!("{MANIFEST}{TMP_SUFFIX}");
+    fs::write(out.join(&next), manifest_text(manifest))
+        .with_context(|| format!("cannot write `{}`", out.join(&next).display()))?;
+    Ok(())
+}
+
+/// Step 2, the commit point: the journal names every step of the switch.
+/// Step 3: carry it out.
+fn commit(out: &Path, changes: &[(&str, &[u8])], removals: &[&String]) -> Result<()> {
+    let mut journal = String::new();
+    for (path, _) in changes {
+        journal.push_str("rename ");
+        journal.push_str(path);
+        journal.push('\n');
+    }
+    for path in removals {
+        journal.push_str("remove ");
+        journal.push_str(path);
+        journal.push('\n');
+    }
+    journal.push_str("rename ");
+    journal.push_str(MANIFEST);
+    journal.push('\n');
+    replace_file(out, JOURNAL, journal.as_bytes())?;
+    replay(out)
+}
+
+/// Writes `name` in `out` atomically: a temporary file, synced, renamed.
+fn replace_file(out: &Path, name: &str, content: &[u8]) -> Result<()> {
+    let tmp = out.join(format!("{name}{TMP_SUFFIX}-write"));
+    let mut f =
+        fs::File::create(&tmp).with_context(|| format!("cannot write `{}`", tmp.display()))?;
+    f.write_all(content)?;
+    f.sync_all()?;
+    fs::rename(&tmp, out.join(name))
+        .with_context(|| format!("cannot write `{}`", out.join(name).display()))?;
+    Ok(())
+}
+
+/// Finishes an interrupted update: replays a committed journal, or sweeps the
+/// temporary files of one that never reached its commit point.
+pub(super) fn recover(out: &Path) -> Result<()> {
+    if out.join(JOURNAL).is_file() {
+        return replay(out);
+    }
+    for entry in walkdir::WalkDir::new(out) {
+        let entry = entry?;
+        if entry.file_type().is_file() && entry.file_name().to_string_lossy().contains(TMP_SUFFIX) {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+fn replay(out: &Path) -> Result<()> {
+    let journal_path = out.join(JOURNAL);
+    let journal = fs::read_to_string(&journal_path)
+        .with_context(|| format!("cannot read `{}`", journal_path.display()))?;
+    let mut dirs = BTreeSet::new();
+    for line in journal.lines() {
+        let (op, path) = line.split_once(' ').unwrap_or(("", line));
+        let target = out.join(path);
+        match op {
+            "rename" => {
+                let tmp = out.join(format!("{path}{TMP_SUFFIX}"));
+                // Already renamed by an interrupted replay: nothing to do.
+                if tmp.exists() {
+                    fs::rename(&tmp, &target)
+                        .with_context(|| format!("cannot write `{}`", target.display()))?;
+                }
+            }
+            "remove" => {
+                match fs::remove_file(&target) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        return Err(e)
+                            .with_context(|| format!("cannot remove `{}`", target.display()));
+                    }
+                }
+                if let Some(parent) = target.parent() {
+                    dirs.insert(parent.to_path_buf());
+                }
+            }
+            _ => bail!(
+                "`{}` is damaged: unexpected line `{line}`",
+                journal_path.display()
+            ),
+        }
+    }
+    // Directories emptied by removals go too (deepest first).
+    for dir in dirs.iter().rev() {
+        let mut d = dir.as_path();
+        while d != out && d.starts_with(out) {
+            if fs::remove_dir(d).is_err() {
+                break;
+            }
+            match d.parent() {
+                Some(p) => d = p,
+                None => break,
+            }
+        }
+    }
+    fs::remove_file(&journal_path)
+        .with_context(|| format!("cannot remove `{}`", journal_path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{read_all, tree};
+    use super::super::write;
+    use super::*;
+
+    #[test]
+    fn an_update_interrupted_after_its_commit_point_is_finished_by_the_next_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        write(
+            &out,
+            &tree(&[("dev/x.yaml", "old"), ("dev/gone.yaml", "g")]),
+            None,
+        )
+        .unwrap();
+        // Simulate a crash after the journal was committed, before the switch.
+        fs::write(out.join(format!("dev/x.yaml{TMP_SUFFIX}")), "new").unwrap();
+        fs::write(
+            out.join(JOURNAL),
+            "rename dev/x.yaml\nremove dev/gone.yaml\n",
+        )
+        .unwrap();
+        recover(&out).unwrap();
+        assert_eq!(read_all(&out), vec![("dev/x.yaml".into(), "new".into())]);
+        // The manifest still describes the old tree; the next build verifies.
+        let w = write(&out, &tree(&[("dev/x.yaml", "new")]), None).unwrap();
+        assert_eq!(
+            w,
+            Written {
+                unchanged: 1,
+                ..Written::default()
+            }
+        );
+    }
+
+    #[test]
+    fn an_update_interrupted_before_its_commit_point_leaves_the_old_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        write(&out, &tree(&[("dev/x.yaml", "old")]), None).unwrap();
+        fs::write(out.join(format!("dev/x.yaml{TMP_SUFFIX}")), "half").unwrap();
+        recover(&out).unwrap();
+        assert_eq!(read_all(&out), vec![("dev/x.yaml".into(), "old".into())]);
+    }
+}

@@ -1,0 +1,84 @@
+//! `.manifold-output`: the marker of a directory manifold writes, listing
+//! every file it wrote with its git blob id, size and modification time, so
+//! an unchanged file is recognised without being read.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::time::SystemTime;
+
+/// The manifest's file name, at the top of the output directory.
+pub(super) const MANIFEST: &str = ".manifold-output";
+const HEADER: &str =
+    "# written by manifold: the files of this directory with their git blob ids; do not edit";
+
+/// What the manifest records of one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Entry {
+    pub(super) id: String,
+    len: u64,
+    modified: (u64, u32),
+}
+
+impl Entry {
+    pub(super) fn of(id: String, meta: &fs::Metadata) -> Entry {
+        Entry {
+            id,
+            len: meta.len(),
+            modified: stamp(meta),
+        }
+    }
+
+    /// Whether the file on disk still is what this entry describes.
+    pub(super) fn matches(&self, meta: &fs::Metadata) -> bool {
+        meta.len() == self.len && stamp(meta) == self.modified
+    }
+}
+
+fn stamp(meta: &fs::Metadata) -> (u64, u32) {
+    let t = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    (d.as_secs(), d.subsec_nanos())
+}
+
+pub(super) type Manifest = BTreeMap<String, Entry>;
+
+pub(super) fn manifest_text(manifest: &Manifest) -> String {
+    let mut text = String::with_capacity(manifest.len() * 100);
+    text.push_str(HEADER);
+    text.push('\n');
+    for (path, e) in manifest {
+        text.push_str(&format!(
+            "{} {} {}.{:09} {path}\n",
+            e.id, e.len, e.modified.0, e.modified.1
+        ));
+    }
+    text
+}
+
+/// Reads a manifest; `None` if missing or not in this format (then the
+/// directory is walked and every file compared).
+pub(super) fn read_manifest(out: &Path) -> Option<Manifest> {
+    let text = fs::read_to_string(out.join(MANIFEST)).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != HEADER {
+        return None;
+    }
+    let mut manifest = Manifest::new();
+    for line in lines {
+        let mut parts = line.splitn(4, ' ');
+        let (id, len, modified, path) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        if id.len() != 40 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let (secs, nanos) = modified.split_once('.')?;
+        let entry = Entry {
+            id: id.to_string(),
+            len: len.parse().ok()?,
+            modified: (secs.parse().ok()?, nanos.parse().ok()?),
+        };
+        manifest.insert(path.to_string(), entry);
+    }
+    Some(manifest)
+}
