@@ -18,6 +18,10 @@ use crate::model::{
     quantity_value,
 };
 
+mod capacity;
+
+pub(crate) use capacity::{capacity, requests};
+
 /// Environment variable names that must never carry a literal value.
 fn looks_secret(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
