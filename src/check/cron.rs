@@ -1,10 +1,35 @@
-//! Cron schedules: five fields (minute hour day-of-month month day-of-week)
-//! or a macro like `@daily`, checked as Kubernetes would.
+//! Cron schedules: a cronjob needs `cron.schedule`, written as five fields
+//! (minute hour day-of-month month day-of-week) or a macro like `@daily`,
+//! checked here as Kubernetes would.
 
-use crate::diag::one_of;
+use super::{ServiceCheck, key};
+use crate::diag::{Diagnostic, one_of};
+use crate::model::WorkloadKind;
+
+impl ServiceCheck<'_> {
+    pub(super) fn cron_schedule(&mut self) {
+        if self.svc.kind != WorkloadKind::CronJob {
+            return;
+        }
+        match &self.svc.cron.schedule {
+            None => {
+                let d = Diagnostic::error("missing-key", "a cronjob needs `cron.schedule`")
+                    .hint("add `[cron]` with `schedule = \"0 0 * * *\"`");
+                self.report(&[key("kind")], false, d);
+            }
+            Some(s) => {
+                if let Err(e) = check_cron(s) {
+                    let d = Diagnostic::error("invalid-value", format!("invalid cron schedule `{s}`: {e}"))
+                        .hint("write five fields: minute hour day-of-month month day-of-week, e.g. `0 0 * * *`, or a macro like `@daily`");
+                    self.report(&[key("cron"), key("schedule")], false, d);
+                }
+            }
+        }
+    }
+}
 
 /// Checks a five-field cron expression or a macro.
-pub(super) fn check_cron(s: &str) -> Result<(), String> {
+fn check_cron(s: &str) -> Result<(), String> {
     const MACROS: [&str; 7] = [
         "@yearly",
         "@annually",

@@ -1,125 +1,159 @@
-//! Keys that do not apply to the workload kind, and the checks that depend
-//! on the kind: a cronjob's schedule, the autoscaler, placement.
+//! Keys that do not apply to the workload kind: a Service for a job, a
+//! schedule for a deployment, a partition for anything but a statefulset, a
+//! rollout strategy the kind does not have, a claim per pod without a
+//! statefulset.
+//!
+//! Most keys are listed in [`RULES`]. A key that the environment's
+//! `[defaults]` set is ignored where it does not apply, except for the
+//! sections that only a long-running workload has.
 
-use super::cron::check_cron;
 use super::{ServiceCheck, key};
 use crate::diag::{Diagnostic, one_of};
 use crate::input::tree::Step;
-use crate::model::{self, WorkloadKind};
+use crate::model::WorkloadKind;
+
+/// A key and the kinds it applies to.
+struct Rule {
+    /// The key, as a path of table keys.
+    path: &'static [&'static str],
+    applies: fn(WorkloadKind) -> bool,
+    /// The kinds it is for, as the hint names them.
+    allowed: &'static str,
+    /// Whether a value from `[defaults]` is reported too.
+    even_from_defaults: bool,
+}
+
+const RUNS_FOREVER: &str = "a deployment or statefulset";
+
+/// A section that only a long-running workload has; reported wherever it
+/// comes from.
+const fn long_running(path: &'static [&'static str]) -> Rule {
+    Rule {
+        path,
+        applies: WorkloadKind::has_replicas,
+        allowed: RUNS_FOREVER,
+        even_from_defaults: true,
+    }
+}
+
+/// The keys that apply to some kinds only, in the order they are checked.
+const RULES: &[Rule] = &[
+    long_running(&["service"]),
+    long_running(&["ingress"]),
+    long_running(&["autoscale"]),
+    long_running(&["disruption"]),
+    long_running(&["tracks"]),
+    long_running(&["extra_services"]),
+    Rule {
+        path: &["replicas"],
+        applies: WorkloadKind::has_replicas,
+        allowed: RUNS_FOREVER,
+        even_from_defaults: false,
+    },
+    Rule {
+        path: &["cron"],
+        applies: |k| k == WorkloadKind::CronJob,
+        allowed: "a cronjob",
+        even_from_defaults: false,
+    },
+    Rule {
+        path: &["job"],
+        applies: |k| !k.has_replicas(),
+        allowed: "a job or cronjob",
+        even_from_defaults: false,
+    },
+    Rule {
+        path: &["rollout", "partition"],
+        applies: |k| k == WorkloadKind::StatefulSet,
+        allowed: "a statefulset",
+        even_from_defaults: false,
+    },
+    Rule {
+        path: &["rollout", "pod_management"],
+        applies: |k| k == WorkloadKind::StatefulSet,
+        allowed: "a statefulset",
+        even_from_defaults: false,
+    },
+    Rule {
+        path: &["rollout", "max_surge"],
+        applies: |k| k != WorkloadKind::StatefulSet,
+        allowed: "a deployment (a statefulset replaces pods one ordinal at a time)",
+        even_from_defaults: false,
+    },
+];
+
+fn kind_name(kind: WorkloadKind) -> &'static str {
+    match kind {
+        WorkloadKind::Deployment => "deployment",
+        WorkloadKind::StatefulSet => "statefulset",
+        WorkloadKind::CronJob => "cronjob",
+        WorkloadKind::Job => "job",
+    }
+}
+
+/// `what` is set on a workload of `kind`, but is only for `allowed`.
+fn not_for(kind: WorkloadKind, what: &str, allowed: &str) -> Diagnostic {
+    Diagnostic::error(
+        "wrong-kind",
+        format!("`{what}` does not apply to a {}", kind_name(kind)),
+    )
+    .hint(format!(
+        "`{what}` is for {allowed}; remove it or change `kind`"
+    ))
+}
 
 impl ServiceCheck<'_> {
-    pub(super) fn kind_specific(&mut self) {
+    pub(super) fn kinds(&mut self) {
+        self.keys_for_other_kinds();
+        self.rollout_strategy();
+        self.persistent_volumes();
+    }
+
+    fn keys_for_other_kinds(&mut self) {
         let kind = self.svc.kind;
-        let kind_name = match kind {
-            WorkloadKind::Deployment => "deployment",
-            WorkloadKind::StatefulSet => "statefulset",
-            WorkloadKind::CronJob => "cronjob",
-            WorkloadKind::Job => "job",
-        };
-        let not_for = |what: &str, allowed: &str| {
-            Diagnostic::error(
-                "wrong-kind",
-                format!("`{what}` does not apply to a {kind_name}"),
-            )
-            .hint(format!(
-                "`{what}` is for {allowed}; remove it or change `kind`"
-            ))
-        };
-        let runs_forever = kind.has_replicas();
-        if !runs_forever {
-            for what in [
-                "service",
-                "ingress",
-                "autoscale",
-                "disruption",
-                "tracks",
-                "extra_services",
-            ] {
-                if self.tree.get(what).is_some() {
-                    self.report(
-                        &[key(what)],
-                        true,
-                        not_for(what, "a deployment or statefulset"),
-                    );
-                }
+        for rule in RULES {
+            if (rule.applies)(kind) {
+                continue;
             }
-            if self.tree.get("replicas").is_some() && !self.is_default_layer(&[key("replicas")]) {
-                self.report(
-                    &[key("replicas")],
-                    true,
-                    not_for("replicas", "a deployment or statefulset"),
-                );
+            let path: Vec<Step> = rule.path.iter().map(|k| key(k)).collect();
+            if self.tree.at(&path).is_none()
+                || (!rule.even_from_defaults && self.is_default_layer(&path))
+            {
+                continue;
             }
+            let d = not_for(kind, &rule.path.join("."), rule.allowed);
+            self.report(&path, true, d);
         }
-        if kind != WorkloadKind::CronJob
-            && self.tree.get("cron").is_some()
-            && !self.is_default_layer(&[key("cron")])
-        {
-            self.report(&[key("cron")], true, not_for("cron", "a cronjob"));
-        }
-        if runs_forever && self.tree.get("job").is_some() && !self.is_default_layer(&[key("job")]) {
-            self.report(&[key("job")], true, not_for("job", "a job or cronjob"));
-        }
-        let rollout = &self.svc.rollout;
-        if kind != WorkloadKind::StatefulSet {
-            for what in ["partition", "pod_management"] {
-                let at = [key("rollout"), key(what)];
-                if self.tree.at(&at).is_some() && !self.is_default_layer(&at) {
-                    self.report(
-                        &[key("rollout"), key(what)],
-                        true,
-                        not_for(&format!("rollout.{what}"), "a statefulset"),
-                    );
-                }
-            }
-        }
-        if kind == WorkloadKind::StatefulSet
-            && rollout.max_surge.is_some()
-            && !self.is_default_layer(&[key("rollout"), key("max_surge")])
-        {
-            self.report(
-                &[key("rollout"), key("max_surge")],
-                true,
-                not_for(
-                    "rollout.max_surge",
-                    "a deployment (a statefulset replaces pods one ordinal at a time)",
-                ),
-            );
-        }
+    }
+
+    fn rollout_strategy(&mut self) {
+        let kind = self.svc.kind;
         let strategies: &[&str] = match kind {
             WorkloadKind::Deployment => &["rolling", "recreate"],
             WorkloadKind::StatefulSet => &["rolling", "on-delete"],
             _ => &["rolling", "recreate", "on-delete"],
         };
-        if let Some(s) = &rollout.strategy {
+        if let Some(s) = &self.svc.rollout.strategy {
             if !strategies.contains(&s.as_str()) {
                 let d = Diagnostic::error(
                     "wrong-kind",
-                    format!("rollout strategy `{s}` does not apply to a {kind_name}"),
+                    format!(
+                        "rollout strategy `{s}` does not apply to a {}",
+                        kind_name(kind)
+                    ),
                 )
                 .hint(format!("use {}", one_of(strategies)));
                 self.report(&[key("rollout"), key("strategy")], false, d);
             }
         }
-        if kind == WorkloadKind::CronJob {
-            match &self.svc.cron.schedule {
-                None => {
-                    let d = Diagnostic::error("missing-key", "a cronjob needs `cron.schedule`")
-                        .hint("add `[cron]` with `schedule = \"0 0 * * *\"`");
-                    self.report(&[key("kind")], false, d);
-                }
-                Some(s) => {
-                    if let Err(e) = check_cron(s) {
-                        let d = Diagnostic::error("invalid-value", format!("invalid cron schedule `{s}`: {e}"))
-                            .hint("write five fields: minute hour day-of-month month day-of-week, e.g. `0 0 * * *`, or a macro like `@daily`");
-                        self.report(&[key("cron"), key("schedule")], false, d);
-                    }
-                }
-            }
-        }
+    }
+
+    /// A claim per pod (`persistent`) needs a statefulset.
+    fn persistent_volumes(&mut self) {
+        let kind = self.svc.kind;
         for (i, v) in self.svc.volumes.iter().enumerate() {
             if v.persistent.is_some() && kind != WorkloadKind::StatefulSet {
-                let d = not_for("persistent", "a statefulset")
+                let d = not_for(kind, "persistent", "a statefulset")
                     .hint("a claim per pod needs a statefulset; for a shared claim use `claim = \"<pvc name>\"`");
                 self.out.push({
                     let node =
@@ -128,40 +162,6 @@ impl ServiceCheck<'_> {
                     d.at(node.origin.file, node.span(true))
                 });
             }
-        }
-        if let Some(a) = &self.svc.autoscale {
-            if a.min.unwrap_or(1) > a.max {
-                let d = Diagnostic::error(
-                    "invalid-value",
-                    format!(
-                        "`autoscale.min` ({}) is above `autoscale.max` ({})",
-                        a.min.unwrap_or(1),
-                        a.max
-                    ),
-                )
-                .hint("make `min` at most `max`");
-                self.report(&[key("autoscale"), key("min")], false, d);
-            }
-            let requests =
-                |r: &Option<model::Resource>| r.as_ref().and_then(|r| r.request()).is_some();
-            if a.cpu.is_some() && !requests(&self.svc.resources.cpu) {
-                let d = Diagnostic::error("missing-key", "autoscaling on cpu needs a cpu request")
-                    .hint("set `resources.cpu`: utilization is measured against the request");
-                self.report(&[key("autoscale"), key("cpu")], true, d);
-            }
-            if a.memory.is_some() && !requests(&self.svc.resources.memory) {
-                let d = Diagnostic::error(
-                    "missing-key",
-                    "autoscaling on memory needs a memory request",
-                )
-                .hint("set `resources.memory`: utilization is measured against the request");
-                self.report(&[key("autoscale"), key("memory")], true, d);
-            }
-        }
-        if self.svc.placement.group_affinity && self.svc.group.is_none() {
-            let d = Diagnostic::error("missing-key", "`placement.group_affinity` needs a `group`")
-                .hint("set `group = \"...\"`: pods are placed on nodes labelled `group=<group>`");
-            self.report(&[key("placement"), key("group_affinity")], true, d);
         }
     }
 

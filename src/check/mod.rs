@@ -2,16 +2,27 @@
 //!
 //! Runs on one merged service in one environment ([`ServiceCheck`]) and on a
 //! whole environment (the capacity check, called by [`compile`]). Each
-//! concern has its own file, named after what it checks: keys that do not
-//! apply to the workload kind (`kinds`), cron schedules (`cron`), container ports and
-//! named port references (`ports`), probes (`probes`), Services and the
-//! Ingress (`services`), tracks (`tracks`), volumes and mounts (`volumes`),
-//! request <= limit (`resources`), environment variables (`env`), extra
-//! containers (`containers`), Secrets among raw objects (`objects`),
-//! `[config]` keys (`config`), `[files]` paths (`files`) and the
-//! environment's capacity (`capacity`). Each problem
-//! points at the merged node that caused it, so at the file and line of the
-//! layer that wrote it.
+//! problem points at the merged node that caused it, so at the file and line
+//! of the layer that wrote it. One file per concern:
+//!
+//! - `versions`: every service has an image version;
+//! - `kinds`: keys that do not apply to the workload kind;
+//! - `cron`: a cronjob's schedule and the cron grammar;
+//! - `autoscale`: `min` <= `max`, and the requests it measures against;
+//! - `placement`: group affinity needs a group;
+//! - `ports`: container ports, and named references to them;
+//! - `probes`: liveness, readiness and startup probes;
+//! - `services`: `[service]`, `[extra_services]`, the Ingress, and the
+//!   metrics and pre-stop ports;
+//! - `tracks`: canaries and other tracks, and `serve`;
+//! - `volumes`: volume sources and names, and mounts;
+//! - `resources`: request <= limit;
+//! - `env`: `$(VAR)` references and secrets written as literals;
+//! - `containers`: extra and init containers;
+//! - `objects`: Secrets among raw objects are encrypted;
+//! - `config`: `[config]` keys that look like secrets;
+//! - `files`: `[files]` paths that collide as ConfigMap keys;
+//! - `capacity`: the environment's requests fit its capacity.
 //!
 //! A new check for a service is a method in its own file (one
 //! `impl ServiceCheck<'_>` block) plus one line in the list of
@@ -24,6 +35,7 @@ use crate::diag::{Diagnostic, did_you_mean, one_of};
 use crate::input::tree::{Node, Step};
 use crate::model::Service;
 
+mod autoscale;
 mod capacity;
 mod config;
 mod containers;
@@ -32,6 +44,7 @@ mod env;
 mod files;
 mod kinds;
 mod objects;
+mod placement;
 mod ports;
 mod probes;
 mod resources;
@@ -90,7 +103,10 @@ impl<'a> ServiceCheck<'a> {
     pub fn run(mut self) -> Vec<Diagnostic> {
         let concerns: &[fn(&mut Self)] = &[
             Self::versions,
-            Self::kind_specific,
+            Self::kinds,
+            Self::cron_schedule,
+            Self::autoscale,
+            Self::placement,
             Self::ports,
             Self::probes,
             Self::services,
