@@ -1,0 +1,47 @@
+//! Extra containers and init containers: names unique (the main container
+//! is named after the service), `restart` on init containers only, and the
+//! resources and environment variables of each.
+
+use super::{ServiceCheck, key};
+use crate::diag::Diagnostic;
+use crate::input::tree::{Node, Step};
+
+impl ServiceCheck<'_> {
+    pub(super) fn containers(&mut self) {
+        let svc = self.svc;
+        let main = self
+            .tree
+            .get("name")
+            .and_then(Node::as_str)
+            .map(str::to_string);
+        let mut names: Vec<String> = main.into_iter().collect();
+        for (list, containers) in [
+            ("containers", &svc.containers),
+            ("init_containers", &svc.init_containers),
+        ] {
+            for (i, c) in containers.iter().enumerate() {
+                let at = vec![key(list), Step::Index(i)];
+                if names.contains(&c.name) {
+                    let d = Diagnostic::error("duplicate-name", format!("container name `{}` is used twice", c.name))
+                        .hint("the main container is named after the service; give each container a unique name");
+                    let mut name_at = at.clone();
+                    name_at.push(key("name"));
+                    self.report(&name_at, false, d);
+                }
+                names.push(c.name.clone());
+                if c.restart.is_some() && list == "containers" {
+                    let d = Diagnostic::error(
+                        "wrong-kind",
+                        "`restart` applies to init containers only",
+                    )
+                    .hint("move this container to `init_containers` to make it a native sidecar");
+                    let mut r = at.clone();
+                    r.push(key("restart"));
+                    self.report(&r, true, d);
+                }
+                self.resources_at(&at, &c.resources);
+                self.env_at(&at, &c.env);
+            }
+        }
+    }
+}

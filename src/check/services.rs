@@ -1,0 +1,121 @@
+//! Services and the Ingress of a long-running workload: the main `[service]`
+//! and `[extra_services]` route to declared container ports (node ports only
+//! on NodePort and LoadBalancer Services), the Ingress has hosts and routes
+//! to a port of `[service]`, and the metrics and pre-stop ports are declared.
+
+use super::ports::port_names;
+use super::{ServiceCheck, key, unknown_reference};
+use crate::diag::Diagnostic;
+use crate::input::tree::Step;
+use crate::model;
+
+impl ServiceCheck<'_> {
+    pub(super) fn services(&mut self) {
+        if !self.svc.kind.has_replicas() {
+            // Reported as not applying to the kind; nothing more to say.
+            return;
+        }
+        self.service_ports();
+        self.ingress();
+        self.endpoint_ports();
+    }
+
+    /// The ports of `[service]` and of each of `[extra_services]`.
+    fn service_ports(&mut self) {
+        let svc = self.svc;
+        let mut specs: Vec<(Vec<Step>, &model::ServiceSpec)> = Vec::new();
+        if let Some(s) = &svc.service {
+            specs.push((vec![key("service")], s));
+        }
+        for (name, s) in &svc.extra_services {
+            specs.push((vec![key("extra_services"), key(name)], s));
+        }
+        for (path, spec) in specs {
+            let port_names = port_names(svc);
+            if spec.ports.is_empty() && svc.ports.is_empty() {
+                let d = Diagnostic::error(
+                    "missing-key",
+                    "a Service needs ports, and the service declares none",
+                )
+                .hint("declare `[[ports]]` with a name and number");
+                self.report(&path, true, d);
+            }
+            let kind = spec.kind.as_deref().unwrap_or("ClusterIP");
+            for (i, p) in spec.ports.iter().enumerate() {
+                let mut at = path.clone();
+                at.extend([key("ports"), Step::Index(i)]);
+                if !port_names.contains(&p.name.as_str()) {
+                    let mut name_at = at.clone();
+                    name_at.push(key("name"));
+                    let d = unknown_reference(
+                        "port",
+                        &p.name,
+                        &port_names,
+                        "Service ports name a container port from `[[ports]]`",
+                    );
+                    self.report(&name_at, false, d);
+                }
+                if let Some(np) = p.node_port {
+                    let mut np_at = at.clone();
+                    np_at.push(key("node_port"));
+                    if kind != "NodePort" && kind != "LoadBalancer" {
+                        let d = Diagnostic::error("invalid-value", format!("`node_port` needs a NodePort or LoadBalancer Service, this one is {kind}"))
+                            .hint("set `type = \"NodePort\"` or remove `node_port`");
+                        self.report(&np_at, true, d);
+                    } else if !(30000..=32767).contains(&np) {
+                        let d = Diagnostic::error(
+                            "invalid-value",
+                            format!("node port {np} is outside the default range 30000-32767"),
+                        )
+                        .hint("pick a port from 30000 to 32767");
+                        self.report(&np_at, false, d);
+                    }
+                }
+            }
+        }
+    }
+
+    fn ingress(&mut self) {
+        let svc = self.svc;
+        if let Some(ing) = &svc.ingress {
+            if svc.service.is_none() {
+                let d =
+                    Diagnostic::error("missing-key", "an Ingress needs the service's `[service]`")
+                        .hint("add `[service]` so the Ingress has a Service to route to");
+                self.report(&[key("ingress")], true, d);
+            }
+            if ing.all_hosts().is_empty() {
+                let d = Diagnostic::error("missing-key", "an Ingress needs `host` or `hosts`")
+                    .hint("add `host = \"app.example.com\"`");
+                self.report(&[key("ingress")], true, d);
+            }
+            if let (Some(port), Some(spec)) = (&ing.port, &svc.service) {
+                let service_ports: Vec<&str> = if spec.ports.is_empty() {
+                    svc.ports.iter().map(|p| p.name.as_str()).collect()
+                } else {
+                    spec.ports.iter().map(|p| p.name.as_str()).collect()
+                };
+                if !service_ports.contains(&port.as_str()) {
+                    let d = unknown_reference(
+                        "Service port",
+                        port,
+                        &service_ports,
+                        "the Ingress routes to a port of `[service]`",
+                    );
+                    self.report(&[key("ingress"), key("port")], false, d);
+                }
+            }
+        }
+    }
+
+    /// The ports named by the metrics endpoint and the pre-stop hook.
+    fn endpoint_ports(&mut self) {
+        let svc = self.svc;
+        if let Some(m) = &svc.metrics {
+            self.port_ref(&[key("metrics"), key("port")], &m.port);
+        }
+        if let Some(model::Handler::Http { port, .. }) = &svc.pre_stop {
+            self.port_ref(&[key("pre_stop"), key("http"), key("port")], port);
+        }
+    }
+}
