@@ -10,7 +10,7 @@ fn the_ci_templates_follow_their_schemas() {
         ("ci/gitlab-ci.yml", "vendor.gitlab-ci"),
         ("ci/github-actions.yml", "vendor.github-workflows"),
     ] {
-        let output = std::process::Command::new(pytools().join("check-jsonschema"))
+        let output = std::process::Command::new(pytool("check-jsonschema"))
             .args(["--builtin-schema", schema])
             .arg(repo_root().join(file))
             .output()

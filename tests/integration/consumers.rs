@@ -66,7 +66,7 @@ fn every_string_reads_back_unchanged_with_pyyaml() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let script = "import sys, yaml, json\nd = yaml.safe_load(open(sys.argv[1]))\nenv = d['spec']['template']['spec']['containers'][0]['env']\nprint(json.dumps({e['name']: e.get('value') for e in env}))\n";
     let file = repo.path().join("out/dev/web/deployment-web.yaml");
-    let got = python(&["-c", script, file.to_str().unwrap()]);
+    let got = python(&[PYYAML], &["-c", script, file.to_str().unwrap()]);
     let got: serde_json::Value = serde_json::from_str(&got).unwrap();
     for (i, s) in tricky.iter().enumerate() {
         assert_eq!(
@@ -97,7 +97,7 @@ fn the_example_passes_kubernetes_validate_strict_and_yaml_agreement() {
         args.push(format!("{env}={version}"));
     }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let report = python(&refs);
+    let report = python(&[PYYAML, RUAMEL_YAML, KUBERNETES_VALIDATE], &refs);
     assert!(report.contains(": 0 problems"), "{report}");
 }
 
@@ -123,7 +123,10 @@ fn kubectl_kustomize_renders_every_environment_of_the_example() {
 #[test]
 fn the_vendored_kubernetes_schemas_are_current() {
     let script = repo_root().join("scripts/vendor-kube-schemas.py");
-    python(&[script.to_str().unwrap(), "--check"]);
+    python(
+        &[KUBERNETES_VALIDATE],
+        &[script.to_str().unwrap(), "--check"],
+    );
 }
 
 /// The environments of the bundled example and their Kubernetes versions.

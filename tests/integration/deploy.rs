@@ -69,10 +69,13 @@ fn flux_and_argo_deploy_every_published_environment_and_kustomize_renders_it() {
     }
     let script = repo.scratch("deploy_targets.py");
     fs::write(&script, DEPLOY_TARGETS).unwrap();
-    let out = python(&[
-        script.to_str().unwrap(),
-        repo_root().join("deploy").to_str().unwrap(),
-    ]);
+    let out = python(
+        &[PYYAML],
+        &[
+            script.to_str().unwrap(),
+            repo_root().join("deploy").to_str().unwrap(),
+        ],
+    );
     let targets: serde_json::Value = serde_json::from_str(&out).unwrap();
     let expected: Vec<[&str; 2]> = published
         .iter()

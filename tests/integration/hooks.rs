@@ -10,6 +10,7 @@ use crate::support::*;
 /// pre-commit's `repo:`. The commit has fixed metadata, so unchanged sources
 /// give the same `rev` and pre-commit reuses the manifold it built before.
 fn hook_repository(dir: &Path) -> String {
+    require("git");
     let _ = fs::remove_dir_all(dir);
     fs::create_dir_all(dir).unwrap();
     for file in [
@@ -60,6 +61,9 @@ fn hook_repository(dir: &Path) -> String {
 /// a clean commit passes, a typo is rejected with its location.
 #[test]
 fn the_pre_commit_hook_passes_a_clean_commit_and_rejects_a_typo() {
+    // pre-commit builds the hook with cargo, and the test commits with git.
+    require("cargo");
+    require("git");
     let cache = repo_root().join("target/pre-commit");
     let rev = hook_repository(&cache.join("hook-repo"));
     let repo = GitRepo::new("minimal");
@@ -87,7 +91,7 @@ fn the_pre_commit_hook_passes_a_clean_commit_and_rejects_a_typo() {
         text.push_str(&String::from_utf8_lossy(&out.stderr));
         (out.status.code().unwrap_or(-1), text)
     };
-    let pre_commit = pytools().join("pre-commit");
+    let pre_commit = pytool("pre-commit");
 
     let started = std::time::Instant::now();
     let (code, out) = command(&pre_commit, &["run", "--all-files", "--color", "never"]);
