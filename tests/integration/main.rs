@@ -21,5 +21,6 @@ mod consumers;
 mod deploy;
 mod diff;
 mod hooks;
+mod house;
 mod publish;
 mod reference;
