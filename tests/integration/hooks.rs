@@ -1,4 +1,7 @@
-//! The pre-commit hook, run by the real pre-commit framework.
+//! The pre-commit hook, run by the real pre-commit framework. The test has
+//! pre-commit build manifold from source with cargo, which takes minutes, so
+//! it is `#[ignore]`d: `.ci/run` runs it with
+//! `cargo test --locked --test integration -- --ignored`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -60,6 +63,7 @@ fn hook_repository(dir: &Path) -> String {
 /// framework (from PyPI), with manifold built by pre-commit's Rust support:
 /// a clean commit passes, a typo is rejected with its location.
 #[test]
+#[ignore = "builds manifold from source; run by .ci/run"]
 fn the_pre_commit_hook_passes_a_clean_commit_and_rejects_a_typo() {
     // pre-commit builds the hook with cargo, and the test commits with git.
     require("cargo");
