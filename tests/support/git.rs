@@ -33,6 +33,7 @@ impl GitRepo {
     /// A copy of `tests/fixtures/<fixture>` (or of the bundled example when
     /// `fixture` is `example`), committed as the first commit of `main`.
     pub fn new(fixture: &str) -> GitRepo {
+        super::require("git");
         let tmp = tempfile::tempdir().unwrap();
         let home = tmp.path().join("home");
         fs::create_dir_all(&home).unwrap();

@@ -1,6 +1,5 @@
 //! Helpers for the end-to-end tests: running the binary, fixture repositories,
-//! data-driven cases, and the external tools (Python tools in a venv made by
-//! `scripts/pytools`, kubectl from PATH).
+//! data-driven cases, and the external tools (`tools`).
 
 #![allow(dead_code)]
 
@@ -8,7 +7,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -86,7 +84,6 @@ pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     files
 }
 
-/// The bin directory of the Python tool venv, created on first use.
 /// Asserts two trees are equal, naming the files that differ.
 pub fn assert_same_tree(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>, what: &str) {
     let differing: Vec<&String> = a
@@ -101,50 +98,14 @@ pub fn assert_same_tree(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<
     );
 }
 
-pub fn pytools() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let output = Command::new("bash")
-            .arg(repo_root().join("scripts/pytools"))
-            .arg("--print-bin")
-            .output()
-            .expect("bash runs");
-        assert!(
-            output.status.success(),
-            "scripts/pytools failed (it installs tests/requirements.txt from PyPI):\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        PathBuf::from(
-            String::from_utf8_lossy(&output.stdout)
-                .trim()
-                .lines()
-                .last()
-                .unwrap_or_default(),
-        )
-    })
-}
-
-/// Runs the venv's python; panics with its output unless it succeeds.
-pub fn python(args: &[&str]) -> String {
-    let output = Command::new(pytools().join("python"))
-        .args(args)
-        .output()
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "python {args:?} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
+/// `kubectl kustomize dir`: the output as Flux and Argo CD render it.
 pub fn kubectl_kustomize(dir: &Path) -> String {
+    require("kubectl");
     let output = Command::new("kubectl")
         .arg("kustomize")
         .arg(dir)
         .output()
-        .expect("kubectl is installed (it renders the output as Flux and Argo CD do)");
+        .expect("kubectl runs");
     assert!(
         output.status.success(),
         "kubectl kustomize {} failed:\n{}",
@@ -271,3 +232,6 @@ fn bless(text: &str, code: i32, stdout: &str, stderr: &str) -> String {
 
 pub mod git;
 pub mod reference;
+pub mod tools;
+
+pub use tools::{KUBERNETES_VALIDATE, PYYAML, RUAMEL_YAML, python, pytool, require};

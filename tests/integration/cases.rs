@@ -1,0 +1,112 @@
+//! The data cases: `tests/cases/<case>/case.toml` names the arguments and the
+//! exact exit code, stdout and stderr; the case's `repo/` folder is laid over
+//! the fixture named by `base` (from `tests/fixtures/`) to make the repository
+//! it runs in.
+//!
+//! Each case is its own test, named after its folder with `-` as `_`:
+//! `cargo test --test integration cases::bad_cron` runs `tests/cases/bad-cron`.
+//! `MANIFOLD_BLESS=1` with the same command rewrites that case's expected
+//! code, stdout and stderr from what the binary does now. A new folder needs
+//! its line below; `every_case_folder_has_a_test` fails until it has one.
+
+use std::collections::BTreeSet;
+use std::fs;
+
+use crate::support::*;
+
+/// One `#[test]` per `name: "folder"` line, and `CASES`, every folder named.
+macro_rules! cases {
+    ($($name:ident: $folder:literal,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                case($folder);
+            }
+        )*
+
+        /// The folders of `tests/cases/` that have a test.
+        const CASES: &[&str] = &[$($folder),*];
+    };
+}
+
+cases! {
+    bad_cron: "bad-cron",
+    build_clean: "build-clean",
+    build_with_errors_writes_nothing: "build-with-errors-writes-nothing",
+    capacity_exceeded: "capacity-exceeded",
+    diff_against_nothing: "diff-against-nothing",
+    diff_exit_code: "diff-exit-code",
+    diff_json: "diff-json",
+    diff_markdown: "diff-markdown",
+    diff_no_changes: "diff-no-changes",
+    diff_secret_masked: "diff-secret-masked",
+    diff_text: "diff-text",
+    env_reference_order: "env-reference-order",
+    every_problem_at_once: "every-problem-at-once",
+    gitops_bad_branch: "gitops-bad-branch",
+    gitops_path_clash: "gitops-path-clash",
+    invalid_toml: "invalid-toml",
+    json_format: "json-format",
+    missing_version: "missing-version",
+    no_services_directory: "no-services-directory",
+    object_name_clash: "object-name-clash",
+    overlay_renames_service: "overlay-renames-service",
+    patch_checked_by_kubernetes_schema: "patch-checked-by-kubernetes-schema",
+    raw_objects: "raw-objects",
+    raw_secret_refused: "raw-secret-refused",
+    request_above_limit: "request-above-limit",
+    secret_literal: "secret-literal",
+    typo_in_overlay: "typo-in-overlay",
+    typo_in_service: "typo-in-service",
+    unknown_environment_flag: "unknown-environment-flag",
+    unknown_port: "unknown-port",
+    unknown_service_overlay: "unknown-service-overlay",
+    unknown_variable: "unknown-variable",
+    unmatched_patch: "unmatched-patch",
+    validate_clean: "validate-clean",
+    wrong_kind_keys: "wrong-kind-keys",
+    wrong_types: "wrong-types",
+}
+
+fn case(folder: &str) {
+    if let Err(e) = run_case(&repo_root().join("tests/cases").join(folder)) {
+        panic!("{folder}: {e}");
+    }
+}
+
+#[test]
+fn every_case_folder_has_a_test() {
+    let folders: BTreeSet<String> = fs::read_dir(repo_root().join("tests/cases"))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(folders.len() >= 10, "the case folder went missing");
+    let listed: BTreeSet<String> = CASES.iter().map(|c| c.to_string()).collect();
+    assert_eq!(listed.len(), CASES.len(), "a folder is listed twice");
+    let untested: Vec<&String> = folders.difference(&listed).collect();
+    assert!(
+        untested.is_empty(),
+        "tests/cases/ folders without a test: {untested:?}; add a `name: \"folder\",` line to `cases!` in tests/integration/cases.rs"
+    );
+    let gone: Vec<&String> = listed.difference(&folders).collect();
+    assert!(
+        gone.is_empty(),
+        "cases listed without a folder in tests/cases/: {gone:?}"
+    );
+    let incomplete: Vec<&String> = folders
+        .iter()
+        .filter(|f| {
+            !repo_root()
+                .join("tests/cases")
+                .join(f)
+                .join("case.toml")
+                .is_file()
+        })
+        .collect();
+    assert!(
+        incomplete.is_empty(),
+        "case folders without a case.toml: {incomplete:?}"
+    );
+}

@@ -1,0 +1,26 @@
+//! End-to-end tests of the `manifold` binary: one test binary, one module a
+//! feature, helpers shared in `tests/support/`.
+//!
+//! Most command-line checks are data cases in `tests/cases/` (see `cases`).
+//! The other tests drive the binary directly and use the real tools the
+//! output is for: PyYAML and ruamel.yaml, kubernetes-validate, kubectl, git,
+//! pre-commit and check-jsonschema. A missing tool fails its test with the
+//! command that installs it; nothing is skipped.
+//!
+//! `MANIFOLD_BLESS=1 cargo test --test integration` rewrites what is generated
+//! and committed (the cases' expectations, the example's snapshot, README's
+//! format reference) from the current behaviour; review the diff.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod build;
+mod cases;
+mod ci;
+mod consumers;
+mod deploy;
+mod diff;
+mod hooks;
+mod house;
+mod publish;
+mod reference;
