@@ -22,6 +22,7 @@
 //! - `objects`: Secrets among raw objects are encrypted;
 //! - `config`: `[config]` keys that look like secrets;
 //! - `files`: `[files]` paths that collide as ConfigMap keys;
+//! - `network_policy`: peers and ports of `[network_policy]`;
 //! - `capacity`: the environment's requests fit its capacity.
 //!
 //! A new check for a service is a method in its own file (one
@@ -33,7 +34,7 @@
 use crate::diag::FileId;
 use crate::diag::{Diagnostic, did_you_mean, one_of};
 use crate::input::tree::{Node, Step};
-use crate::model::Service;
+use crate::model::{Directory, Service};
 
 mod autoscale;
 mod capacity;
@@ -43,6 +44,7 @@ mod cron;
 mod env;
 mod files;
 mod kinds;
+mod network_policy;
 mod objects;
 mod placement;
 mod ports;
@@ -68,6 +70,8 @@ pub struct ServiceCheck<'a> {
     /// The overlay of this service in this environment, if any.
     overlay: Option<FileId>,
     env_name: &'a str,
+    /// The services of the environment, for references between services.
+    directory: &'a Directory,
     out: Vec<Diagnostic>,
 }
 
@@ -78,6 +82,7 @@ impl<'a> ServiceCheck<'a> {
         file: FileId,
         overlay: Option<FileId>,
         env_name: &'a str,
+        directory: &'a Directory,
     ) -> Self {
         ServiceCheck {
             svc,
@@ -85,6 +90,7 @@ impl<'a> ServiceCheck<'a> {
             file,
             overlay,
             env_name,
+            directory,
             out: Vec::new(),
         }
     }
@@ -118,6 +124,7 @@ impl<'a> ServiceCheck<'a> {
             Self::objects,
             Self::config,
             Self::files,
+            Self::network_policy,
         ];
         for concern in concerns {
             concern(&mut self);

@@ -20,7 +20,7 @@ use crate::diag::{Diagnostic, FileId, did_you_mean, normalize};
 use crate::emit::{Tree, to_yaml};
 use crate::input::load::{EnvInput, Input, Project};
 use crate::input::tree::Node;
-use crate::model::Environment;
+use crate::model::{Directory, Environment};
 use crate::render;
 use crate::schema::{self, Kind};
 
@@ -28,7 +28,7 @@ mod gitops;
 mod pair;
 
 use gitops::gitops_targets;
-use pair::{PairOutput, compile_pair, merge_versions};
+use pair::{PairOutput, Prepared, finish_pair, merge_versions, prepare_pair};
 
 /// One environment's rendered files.
 #[derive(Debug)]
@@ -81,11 +81,29 @@ pub fn compile(project: &Project, select: &[String]) -> Result<Compiled> {
     let pairs: Vec<(usize, &Input)> = (0..environments.len())
         .flat_map(|e| project.services.iter().map(move |s| (e, s)))
         .collect();
-    let results: Vec<Option<PairOutput>> = pairs
+    let prepared: Vec<Option<Result<Prepared, PairOutput>>> = pairs
         .par_iter()
         .map(|&(e, svc)| {
             let (env_input, env, defaults) = &environments[e];
-            compile_pair(env_input, env, *defaults, svc, &invalid)
+            prepare_pair(env_input, env, *defaults, svc, &invalid)
+        })
+        .collect();
+    let mut directories: Vec<Directory> = environments.iter().map(|_| Directory::new()).collect();
+    for ((e, _), p) in pairs.iter().zip(&prepared) {
+        if let Some(Ok(p)) = p {
+            let (name, peer) = p.peer();
+            directories[*e].insert(name, peer);
+        }
+    }
+    let results: Vec<Option<PairOutput>> = pairs
+        .par_iter()
+        .zip(prepared)
+        .map(|(&(e, _), p)| {
+            let (env_input, env, _) = &environments[e];
+            p.map(|p| match p {
+                Ok(p) => finish_pair(p, &env_input.input.name, env, &directories[e]),
+                Err(failed) => failed,
+            })
         })
         .collect();
 

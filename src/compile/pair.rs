@@ -16,7 +16,7 @@ use crate::input::merge::merge;
 use crate::input::tree::{Node, Step};
 use crate::input::vars::interpolate;
 use crate::kube;
-use crate::model::{Environment, Service};
+use crate::model::{Directory, Environment, Peer, Service};
 use crate::render::{self, Context, Object, Rendered};
 
 use super::requests;
@@ -54,16 +54,39 @@ impl PairOutput {
     }
 }
 
-/// Compiles one service for one environment; `None` when the service is
-/// disabled there or one of its files is unreadable or invalid (those
-/// problems are reported by the schema stage).
-pub(super) fn compile_pair(
+/// A pair merged and read into the typed model, waiting for the directory
+/// of its environment's services before it is checked and rendered.
+pub(super) struct Prepared {
+    name: String,
+    namespace: String,
+    file: FileId,
+    overlay: Option<FileId>,
+    tree: Node,
+    svc: Service,
+}
+
+impl Prepared {
+    /// What this service shows the other services of its environment.
+    pub(super) fn peer(&self) -> (String, Peer) {
+        let containers = self.svc.containers.iter().flat_map(|c| c.ports.iter());
+        let ports = self.svc.ports.iter().chain(containers);
+        let ports = ports.map(|p| p.name.clone()).collect();
+        let namespace = self.namespace.clone();
+        (self.name.clone(), Peer { namespace, ports })
+    }
+}
+
+/// The first half of a pair: merge, variables, and the typed model. `None`
+/// when the service is disabled there or one of its files is unreadable or
+/// invalid (those problems are reported by the schema stage); `Err` when the
+/// pair failed.
+pub(super) fn prepare_pair(
     env_input: &EnvInput,
     env: &Environment,
     defaults: Option<&Node>,
     svc_input: &Input,
     invalid: &BTreeSet<FileId>,
-) -> Option<PairOutput> {
+) -> Option<Result<Prepared, PairOutput>> {
     let service_tree = svc_input.tree.as_ref()?;
     if invalid.contains(&svc_input.file) {
         return None;
@@ -90,7 +113,7 @@ pub(super) fn compile_pair(
         .to_string();
     expand(&mut tree, &name, env_name, &namespace, &mut diagnostics);
     if !diagnostics.is_empty() {
-        return Some(PairOutput::failed(name, svc_input.file, diagnostics));
+        return Some(Err(PairOutput::failed(name, svc_input.file, diagnostics)));
     }
 
     let svc: Service = match crate::input::tree::deserialize(&tree) {
@@ -103,14 +126,38 @@ pub(super) fn compile_pair(
                         "this is a bug in manifold: the schema accepted what the model cannot read",
                     ),
             );
-            return Some(PairOutput::failed(name, svc_input.file, diagnostics));
+            return Some(Err(PairOutput::failed(name, svc_input.file, diagnostics)));
         }
     };
-    let overlay_file = overlay.map(|o| o.file);
-    diagnostics
-        .extend(ServiceCheck::new(&svc, &tree, svc_input.file, overlay_file, env_name).run());
+    Some(Ok(Prepared {
+        name,
+        namespace,
+        file: svc_input.file,
+        overlay: overlay.map(|o| o.file),
+        tree,
+        svc,
+    }))
+}
+
+/// The second half of a pair: checks, rendering, the Kubernetes schema and
+/// the YAML text, with the directory of the environment's services.
+pub(super) fn finish_pair(
+    p: Prepared,
+    env_name: &str,
+    env: &Environment,
+    directory: &Directory,
+) -> PairOutput {
+    let Prepared {
+        name,
+        namespace,
+        file,
+        overlay,
+        tree,
+        svc,
+    } = p;
+    let mut diagnostics = ServiceCheck::new(&svc, &tree, file, overlay, env_name, directory).run();
     if diagnostics.iter().any(Diagnostic::is_error) {
-        return Some(PairOutput::failed(name, svc_input.file, diagnostics));
+        return PairOutput::failed(name, file, diagnostics);
     }
 
     let rendered = render::render(
@@ -119,24 +166,19 @@ pub(super) fn compile_pair(
             env_name,
             env,
             name: &name,
+            directory,
         },
     );
     unmatched_patches(&rendered, &tree, &mut diagnostics);
-    let objects = emit_objects(
-        rendered.objects,
-        &tree,
-        svc_input.file,
-        env,
-        &mut diagnostics,
-    );
-    Some(PairOutput {
+    let objects = emit_objects(rendered.objects, &tree, file, env, &mut diagnostics);
+    PairOutput {
         requests: requests(&svc),
         service: name,
-        file: svc_input.file,
+        file,
         objects,
         diagnostics,
         namespace,
-    })
+    }
 }
 
 /// The service's overlay in this environment: `Some(None)` when it has none,

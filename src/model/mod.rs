@@ -90,6 +90,7 @@ pub struct Service {
     pub pre_stop: Option<Handler>,
     pub autoscale: Option<Autoscale>,
     pub disruption: Option<Disruption>,
+    pub network_policy: Option<NetworkPolicy>,
     pub labels: Map,
     pub annotations: Map,
     pub pod_annotations: Map,
@@ -509,6 +510,45 @@ pub struct Autoscale {
 pub struct Disruption {
     pub min_available: Option<IntOrPercent>,
     pub max_unavailable: Option<IntOrPercent>,
+}
+
+/// What a service of an environment shows the others: the namespace its
+/// pods run in and the names of the ports they declare. Built for every
+/// service of an environment before any is checked or rendered, so one
+/// service can refer to another (network policies).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Peer {
+    pub namespace: String,
+    pub ports: Vec<String>,
+}
+
+/// The services of one environment, by name.
+pub type Directory = BTreeMap<String, Peer>;
+
+/// `[network_policy]`: who may connect to the service's pods, and where
+/// they may connect.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NetworkPolicy {
+    pub ingress: Vec<NetworkRule>,
+    /// `None` leaves outgoing traffic unrestricted.
+    pub egress: Option<Vec<NetworkRule>>,
+}
+
+/// One rule of a network policy: some peers, on some ports.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NetworkRule {
+    /// Services of the same environment, by name.
+    pub services: Vec<String>,
+    /// Every pod with one of these `group` labels.
+    pub groups: Vec<String>,
+    /// Namespace of the group peers; `*` for every namespace.
+    pub namespace: Option<String>,
+    /// Empty: every port.
+    pub ports: Vec<PortRef>,
+    /// Of the ports given by number; `None` is TCP.
+    pub protocol: Option<String>,
 }
 
 /// `environments/<env>.toml`, without its `[defaults]` (merged separately).

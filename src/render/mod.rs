@@ -17,6 +17,7 @@
 //! - `service.rs`, `ingress.rs`: the Services and Ingresses;
 //! - `autoscaler.rs`, `disruption_budget.rs`: the HorizontalPodAutoscaler and
 //!   the PodDisruptionBudget;
+//! - `network_policy.rs`: the NetworkPolicy;
 //! - `raw.rs`: the raw `objects`, passed through;
 //! - `patch.rs`: the `patches`, merged into the rendered objects last.
 //!
@@ -33,6 +34,7 @@ mod disruption_budget;
 mod ingress;
 mod kustomization;
 mod namespace;
+mod network_policy;
 mod patch;
 mod pod;
 mod raw;
@@ -46,7 +48,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value as Json;
 
-use crate::model::{self, Environment, Service, duration_seconds};
+use crate::model::{self, Directory, Environment, Service, duration_seconds};
 
 pub use kustomization::kustomization;
 pub use namespace::namespace;
@@ -96,6 +98,8 @@ pub struct Context<'a> {
     pub env: &'a Environment,
     /// The service's name (file stem unless `name` is set).
     pub name: &'a str,
+    /// The services of the environment, for references between services.
+    pub directory: &'a Directory,
 }
 
 /// The kinds of object a service renders to, in output order. Each pushes
@@ -108,6 +112,7 @@ const KINDS: &[fn(&Scope<'_>, &mut Vec<Object>)] = &[
     ingress::render,
     autoscaler::render,
     disruption_budget::render,
+    network_policy::render,
     raw::render,
 ];
 

@@ -48,6 +48,7 @@ cases! {
     invalid_toml: "invalid-toml",
     json_format: "json-format",
     missing_version: "missing-version",
+    network_policy_unknown_peer: "network-policy-unknown-peer",
     no_services_directory: "no-services-directory",
     object_name_clash: "object-name-clash",
     overlay_renames_service: "overlay-renames-service",

@@ -22,5 +22,6 @@ mod deploy;
 mod diff;
 mod hooks;
 mod house;
+mod network_policy;
 mod publish;
 mod reference;
