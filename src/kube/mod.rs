@@ -3,10 +3,11 @@
 //! `schemas/kubernetes/v1.XX.json` hold the definitions of every built-in kind
 //! for one Kubernetes version, generated from the `kubernetes-validate` package
 //! by `scripts/vendor-kube-schemas.py` (descriptions removed). A file is
-//! indexed, not parsed, when its version is first needed (see [`catalog`]),
-//! and a validator per (version, apiVersion, kind) is compiled on first use
-//! from the definitions that kind reaches, and shared by all threads. This module knows nothing of services: it answers "is this object
-//! valid for that version, and if not, where".
+//! indexed, not parsed, when its version is first needed (`catalog.rs`), and
+//! a validator per (version, apiVersion, kind) is compiled on first use from
+//! the definitions that kind reaches, and shared by all threads. This module
+//! knows nothing of services: it answers "is this object valid for that
+//! version, and if not, where".
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
