@@ -35,22 +35,25 @@ struct Compiled {
     validator: Validator,
 }
 
-/// The service schema's definitions, which the other two schemas reference
-/// as `service.schema.json#/$defs/...` so editors can resolve them as files.
-fn service_defs() -> Json {
-    let service: Json =
-        serde_json::from_str(SERVICE_SCHEMA).expect("embedded service schema is JSON");
-    service["$defs"].clone()
+/// The embedded service schema, parsed once.
+fn service_schema() -> &'static Json {
+    static SERVICE: LazyLock<Json> = LazyLock::new(|| {
+        serde_json::from_str(SERVICE_SCHEMA).expect("embedded service schema is JSON")
+    });
+    &SERVICE
 }
 
+/// Compiles the schema of a service (`Kind::Service`, which also checks
+/// overlays) or of an environment. The environment schema references the
+/// service schema's definitions as `service.schema.json#/$defs/...`, so
+/// editors can resolve them as files; here they are copied in.
 fn compile(kind: Kind) -> Compiled {
     let mut document: Json = match kind {
-        Kind::Service => serde_json::from_str(SERVICE_SCHEMA).expect("embedded schema is JSON"),
-        Kind::Overlay => serde_json::json!({ "$ref": "#/$defs/service", "$defs": service_defs() }),
+        Kind::Service | Kind::Overlay => service_schema().clone(),
         Kind::Environment => {
             let local = ENVIRONMENT_SCHEMA.replace("\"service.schema.json#", "\"#");
             let mut env: Json = serde_json::from_str(&local).expect("embedded schema is JSON");
-            env["$defs"] = service_defs();
+            env["$defs"] = service_schema()["$defs"].clone();
             env
         }
     };
@@ -68,15 +71,23 @@ fn compile(kind: Kind) -> Compiled {
     }
 }
 
+/// The validator of a kind, compiled on first use. An overlay is a service
+/// without its required keys: the service schema is `$ref` to the service
+/// definition plus a top-level `required`, so overlays share its validator
+/// and ignore the errors of that one keyword (see [`only_for_services`]).
 fn compiled(kind: Kind) -> &'static Compiled {
     static SERVICE: LazyLock<Compiled> = LazyLock::new(|| compile(Kind::Service));
-    static OVERLAY: LazyLock<Compiled> = LazyLock::new(|| compile(Kind::Overlay));
     static ENVIRONMENT: LazyLock<Compiled> = LazyLock::new(|| compile(Kind::Environment));
     match kind {
-        Kind::Service => &SERVICE,
-        Kind::Overlay => &OVERLAY,
+        Kind::Service | Kind::Overlay => &SERVICE,
         Kind::Environment => &ENVIRONMENT,
     }
+}
+
+/// Whether `error` comes from the service schema's top-level `required`,
+/// which overlays are exempt from.
+fn only_for_services(error: &ValidationError<'_>) -> bool {
+    error.schema_path().as_str() == "/required"
 }
 
 /// Validates one file's tree; returns every problem found.
@@ -89,6 +100,9 @@ pub fn validate(kind: Kind, tree: &Node, text: &str) -> Vec<Diagnostic> {
     }
     let mut out = Vec::new();
     for error in compiled.validator.iter_errors(&instance) {
+        if kind == Kind::Overlay && only_for_services(&error) {
+            continue;
+        }
         diagnose(&compiled.document, tree, text, &error, &mut out);
     }
     out
@@ -476,6 +490,38 @@ mod tests {
     fn a_missing_required_key_names_it() {
         let found = check(Kind::Service, "name = \"http\"\n");
         assert_eq!(found[0].1, "missing required key `image` in this file");
+    }
+
+    #[test]
+    fn overlays_get_the_diagnostics_of_a_schema_of_their_own() {
+        // The overlay schema as it reads in `schemas/overlay.schema.json`.
+        let document = serde_json::json!({
+            "$ref": "#/$defs/service",
+            "$defs": service_schema()["$defs"].clone(),
+        });
+        let own = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&document)
+            .unwrap();
+        let overlays = [
+            "replicas = 3\n",
+            "replicas = \"3\"\nkind = \"statefullset\"\n",
+            "image = 5\n[rollout]\nmaxUnavailble = \"10%\"\n",
+            "name = \"Http_Server\"\n[probes.readiness]\nperiodSecods = \"5s\"\n",
+            "[env]\nDB = { secret = \"mysql\", kye = \"password\" }\nX = 1\n",
+            "required = 1\nimage = \"a/b\"\nport = -1\n",
+        ];
+        for text in overlays {
+            let tree = parse(FileId(0), text).unwrap();
+            let instance = tree.to_json();
+            let mut want = Vec::new();
+            for error in own.iter_errors(&instance) {
+                diagnose(&document, &tree, text, &error, &mut want);
+            }
+            assert_eq!(want.is_empty(), text == "replicas = 3\n", "{text}");
+            let got = validate(Kind::Overlay, &tree, text);
+            assert_eq!(format!("{got:?}"), format!("{want:?}"), "{text}");
+        }
     }
 
     #[test]
