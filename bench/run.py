@@ -18,6 +18,12 @@ several runs after one warm-up run that is not counted:
   publish    `manifold publish` on an unchanged tree (once the branch exists)
   diff       `manifold diff` with one service's version bumped
 
+and once, before the sizes:
+
+  startup    `manifold validate` of a repository of one service in one
+             environment (median of --startup-runs runs): the fixed cost of
+             a run, from process start to the schemas it compiles
+
 Wall time comes from time.perf_counter() around each process, peak memory
 from the process's own rusage (os.wait4). The caches are warm: the page cache
 cannot be dropped without root, so every figure is a warm-cache figure. Every
@@ -458,6 +464,17 @@ def bench_size(n: int, args, scratch: Scratch, kustomize_state: dict, publish: b
     return row
 
 
+def bench_startup(args) -> dict:
+    """`manifold validate` of one service in one environment: what every run
+    pays before its size starts to matter."""
+    mrepo = os.path.join(repo(1, 1, args.seed), "manifold")
+    print("bench: startup: validate a one-service repository", file=sys.stderr)
+    return measure(
+        args.startup_runs,
+        lambda: check(spawn([MANIFOLD, "-C", mrepo, "validate"]), "manifold validate (one service)"),
+    )
+
+
 # --- the table -----------------------------------------------------------------
 
 
@@ -466,6 +483,8 @@ def secs(m: dict | None) -> str:
         return "—"
     s = m["seconds"]
     mark = " *" if m["others_cpu_share"] > CONTENDED else ""
+    if s < 0.01:
+        return f"{s * 1000:.1f} ms{mark}"
     return (f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s") + mark
 
 
@@ -540,11 +559,12 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=5, help=f"counted runs per measurement (default 5; {SLOW_RUNS} when a run takes over {SLOW:g} s)")
     p.add_argument("--kustomize-cap", type=float, default=900, metavar="SECONDS", help="stop kustomize when one environment takes longer, and skip it at larger sizes (default 900)")
     p.add_argument("--no-kustomize", action="store_true", help="measure manifold and the floor only")
+    p.add_argument("--startup-runs", type=int, default=100, help="counted runs of the one-service validate (default 100)")
     p.add_argument("--scratch", default=os.path.join(BENCH, "scratch"), metavar="DIR", help="where outputs are written (default target/bench/scratch); removed at the end")
     args = p.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    if args.runs < 1:
-        p.error("--runs must be at least 1")
+    if args.runs < 1 or args.startup_runs < 1:
+        p.error("--runs and --startup-runs must be at least 1")
 
     os.makedirs(BENCH, exist_ok=True)
     build_binaries()
@@ -555,10 +575,15 @@ def main() -> int:
     info = machine(scratch.root)
     state: dict = {}
     try:
+        startup = bench_startup(args)
         rows = [bench_size(n, args, scratch, state, publish, diff) for n in sorted(sizes)]
     finally:
         scratch.remove()
 
+    print()
+    print("| startup: validate a one-service repository | MiB |")
+    print("|---|---|")
+    print(f"| {secs(startup)} | {mib(startup)} |")
     print()
     print(table(rows, publish, diff))
     print()
@@ -573,7 +598,7 @@ def main() -> int:
         "floor is the write phase of examples/floor.rs. "
         f"* marks a median taken while other processes kept over {CONTENDED:.0%} of the CPUs busy."
     )
-    results = {"machine": info, "settings": vars(args), "rows": rows}
+    results = {"machine": info, "settings": vars(args), "startup": startup, "rows": rows}
     path = os.path.join(BENCH, "results.json")
     with open(path, "w", encoding="utf-8") as f:
         json.dump(results, f, indent=2)

@@ -2,10 +2,12 @@
 //!
 //! `schemas/kubernetes/v1.XX.json` hold the definitions of every built-in kind
 //! for one Kubernetes version, generated from the `kubernetes-validate` package
-//! by `scripts/vendor-kube-schemas.py` (descriptions removed). A validator per
-//! (version, apiVersion, kind) is compiled on first use and shared by all
-//! threads. This module knows nothing of services: it answers "is this object
-//! valid for that version, and if not, where".
+//! by `scripts/vendor-kube-schemas.py` (descriptions removed). A file is
+//! indexed, not parsed, when its version is first needed (`catalog.rs`), and
+//! a validator per (version, apiVersion, kind) is compiled on first use from
+//! the definitions that kind reaches, and shared by all threads. This module
+//! knows nothing of services: it answers "is this object valid for that
+//! version, and if not, where".
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
@@ -30,52 +32,28 @@ fn text(version: &str) -> Option<&'static str> {
     })
 }
 
-struct Catalog {
-    document: Json,
-    /// (apiVersion, kind) -> definition name.
-    kinds: HashMap<(String, String), String>,
-}
+mod catalog;
+
+use catalog::Catalog;
 
 fn catalog(version: &str) -> Option<&'static Catalog> {
-    static CATALOGS: LazyLock<Vec<OnceLock<Catalog>>> =
-        LazyLock::new(|| VERSIONS.iter().map(|_| OnceLock::new()).collect());
+    static CATALOGS: [OnceLock<Catalog>; VERSIONS.len()] =
+        [const { OnceLock::new() }; VERSIONS.len()];
     let index = VERSIONS.iter().position(|v| *v == version)?;
-    Some(CATALOGS[index].get_or_init(|| {
-        let document: Json = serde_json::from_str(text(version).expect("vendored version"))
-            .expect("vendored schema is JSON");
-        let mut kinds = HashMap::new();
-        if let Some(defs) = document["$defs"].as_object() {
-            for (name, def) in defs {
-                let Some(gvks) = def
-                    .get("x-kubernetes-group-version-kind")
-                    .and_then(Json::as_array)
-                else {
-                    continue;
-                };
-                // A kind is the definition whose properties name its kind;
-                // shared types such as DeleteOptions list many.
-                if gvks.len() != 1 {
-                    continue;
-                }
-                let gvk = &gvks[0];
-                let group = gvk["group"].as_str().unwrap_or_default();
-                let api_version = if group.is_empty() {
-                    gvk["version"].as_str().unwrap_or_default().to_string()
-                } else {
-                    format!("{group}/{}", gvk["version"].as_str().unwrap_or_default())
-                };
-                let kind = gvk["kind"].as_str().unwrap_or_default().to_string();
-                kinds.insert((api_version, kind), name.clone());
-            }
-        }
-        Catalog { document, kinds }
-    }))
+    Some(CATALOGS[index].get_or_init(|| Catalog::index(text(version).expect("vendored version"))))
+}
+
+/// A kind's validator and the document it was built from: error schema paths
+/// point into it.
+struct Compiled {
+    document: Json,
+    validator: Validator,
 }
 
 type Key = (String, String);
-type Cache = HashMap<Key, Arc<OnceLock<Arc<Validator>>>>;
+type Cache = HashMap<Key, Arc<OnceLock<Arc<Compiled>>>>;
 
-fn validator(version: &str, definition: &str) -> Arc<Validator> {
+fn validator(version: &str, definition: &str) -> Arc<Compiled> {
     static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(|| Mutex::new(HashMap::new()));
     let cell = {
         let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
@@ -88,27 +66,18 @@ fn validator(version: &str, definition: &str) -> Arc<Validator> {
         let catalog = catalog(version).expect("known version");
         // Only the definitions the kind reaches: compiling (which includes
         // checking the schema against the meta-schema) costs in proportion.
-        let defs = &catalog.document["$defs"];
-        let mut reached = serde_json::Map::new();
-        let mut stack = vec![definition.to_string()];
-        while let Some(name) = stack.pop() {
-            if reached.contains_key(&name) {
-                continue;
-            }
-            let Some(def) = defs.get(&name) else { continue };
-            collect_refs(def, &mut stack);
-            reached.insert(name, def.clone());
-        }
-        let schema = serde_json::json!({
+        let document = serde_json::json!({
             "$ref": format!("#/$defs/{definition}"),
-            "$defs": reached,
+            "$defs": catalog.reachable(definition),
         });
-        Arc::new(
-            jsonschema::options()
-                .with_draft(jsonschema::Draft::Draft202012)
-                .build(&schema)
-                .expect("vendored schema compiles"),
-        )
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&document)
+            .expect("vendored schema compiles");
+        Arc::new(Compiled {
+            document,
+            validator,
+        })
     })
     .clone()
 }
@@ -124,26 +93,6 @@ fn is_custom_group(catalog: &Catalog, api_version: &str) -> bool {
             .kinds
             .keys()
             .any(|(a, _)| a.split_once('/').is_some_and(|(g, _)| g == group))
-}
-
-/// Pushes the definition names `node` refers to.
-fn collect_refs(node: &Json, out: &mut Vec<String>) {
-    match node {
-        Json::Object(map) => {
-            for (key, value) in map {
-                match (key.as_str(), value) {
-                    ("$ref", Json::String(r)) => {
-                        if let Some(name) = r.strip_prefix("#/$defs/") {
-                            out.push(name.to_string());
-                        }
-                    }
-                    _ => collect_refs(value, out),
-                }
-            }
-        }
-        Json::Array(items) => items.iter().for_each(|i| collect_refs(i, out)),
-        _ => {}
-    }
 }
 
 /// One reason an object is invalid.
@@ -198,17 +147,18 @@ pub fn validate(version: &str, object: &Json) -> Vec<Problem> {
             message,
         }];
     };
-    let validator = validator(version, definition);
-    if validator.is_valid(object) {
+    let compiled = validator(version, definition);
+    if compiled.validator.is_valid(object) {
         return Vec::new();
     }
-    validator
+    compiled
+        .validator
         .iter_errors(object)
         .map(|e| {
             let path = dotted(e.instance_path());
             let message = match e.kind() {
                 ValidationErrorKind::AdditionalProperties { unexpected } => {
-                    let parent = catalog
+                    let parent = compiled
                         .document
                         .pointer(parent_of(e.schema_path().as_str()));
                     let known: Vec<&str> = parent
@@ -235,8 +185,8 @@ pub fn validate(version: &str, object: &Json) -> Vec<Problem> {
 }
 
 fn parent_of(pointer: &str) -> &str {
-    // Error schema paths are relative to the wrapper, whose `$defs` are the
-    // catalog's: strip to the object schema owning `additionalProperties`.
+    // Error schema paths are relative to the wrapper: strip to the object
+    // schema owning `additionalProperties`.
     pointer.rfind('/').map_or("", |i| &pointer[..i])
 }
 

@@ -1,0 +1,430 @@
+//! How a schema error becomes a diagnostic on the TOML the user wrote.
+//!
+//! [`diagnose`] turns one `jsonschema` error into diagnostics: it walks the
+//! spanned tree along the error's instance path to find the key or value to
+//! underline, and reads the schema document along the error's schema path for
+//! the words to explain it with (the `description` of the failing node, the
+//! keys a table allows, the values an enum allows), so that a typo gets a
+//! suggestion. Each family of keyword has its own function; a `oneOf` or
+//! `anyOf` failure is reported through the branch the user most likely meant.
+
+use jsonschema::ValidationError;
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde_json::Value as Json;
+
+use crate::diag::{Diagnostic, FileId, did_you_mean, one_of};
+use crate::input::tree::{Node, Step, Value};
+
+/// Where an error is: what every kind of error is reported with.
+struct Site<'a> {
+    /// The schema document the error's schema path points into.
+    document: &'a Json,
+    /// The whole file's tree, for errors inside a `oneOf` branch.
+    tree: &'a Node,
+    /// The file's source, for quoting values as written.
+    text: &'a str,
+    /// The instance path, as steps into the tree.
+    path: Vec<Step>,
+    /// The JSON pointer of the failing keyword in `document`.
+    schema_path: &'a str,
+    /// The node the instance path names, or its nearest existing ancestor.
+    node: &'a Node,
+}
+
+impl Site<'_> {
+    /// The instance path in `ports[2].name` style.
+    fn dotted(&self) -> String {
+        dotted(&self.path)
+    }
+
+    /// The description of the schema node owning the failing keyword's
+    /// parent: the `oneOf`, `properties` or other group it belongs to.
+    fn owner_description(&self) -> Option<String> {
+        describe(self.document, parent_pointer(self.schema_path))
+    }
+
+    fn file(&self) -> FileId {
+        self.node.origin.file
+    }
+}
+
+/// Pushes onto `out` the diagnostics for one schema `error` found in the file
+/// whose tree is `tree` and source is `text`.
+pub(super) fn diagnose(
+    document: &Json,
+    tree: &Node,
+    text: &str,
+    error: &ValidationError<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let path = steps(error.instance_path());
+    let node = tree.nearest(&path);
+    let site = Site {
+        document,
+        tree,
+        text,
+        path,
+        schema_path: error.schema_path().as_str(),
+        node,
+    };
+    match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            unknown_keys(&site, unexpected, out);
+        }
+        ValidationErrorKind::Required { property } => out.push(missing_key(&site, property)),
+        ValidationErrorKind::Type { kind } => out.push(wrong_type(&site, kind)),
+        ValidationErrorKind::Enum { options } => out.push(not_a_choice(&site, options)),
+        ValidationErrorKind::Pattern { .. }
+        | ValidationErrorKind::MaxLength { .. }
+        | ValidationErrorKind::MinLength { .. } => out.push(malformed(&site)),
+        ValidationErrorKind::PropertyNames { error: inner } => {
+            out.push(invalid_key(&site, inner));
+        }
+        ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
+            no_branch(&site, context, out);
+        }
+        ValidationErrorKind::Minimum { limit }
+        | ValidationErrorKind::ExclusiveMinimum { limit } => {
+            out.push(out_of_range(
+                &site,
+                "too small",
+                format!("at least {limit}"),
+            ));
+        }
+        ValidationErrorKind::Maximum { limit }
+        | ValidationErrorKind::ExclusiveMaximum { limit } => {
+            out.push(out_of_range(&site, "too large", format!("at most {limit}")));
+        }
+        ValidationErrorKind::MinProperties { .. } | ValidationErrorKind::MaxProperties { .. } => {
+            out.push(not_exactly_one_key(&site));
+        }
+        _ => {
+            let d = Diagnostic::error("invalid-value", format!("`{}`: {error}", site.dotted()));
+            out.push(at_value(d, site.node));
+        }
+    }
+}
+
+/// Points at a node's key (or its table header).
+fn at_key(d: Diagnostic, n: &Node) -> Diagnostic {
+    d.at(n.origin.file, n.span(true))
+}
+
+/// Points at a node's value.
+fn at_value(d: Diagnostic, n: &Node) -> Diagnostic {
+    d.at(n.origin.file, n.span(false))
+}
+
+/// `additionalProperties`: one diagnostic per unknown key, with the closest
+/// allowed key, or the list of them when none is close.
+fn unknown_keys(site: &Site<'_>, unexpected: &[String], out: &mut Vec<Diagnostic>) {
+    let parent = schema_at(site.document, parent_pointer(site.schema_path));
+    let known = parent.map(property_names).unwrap_or_default();
+    for key in unexpected {
+        let target = site.node.get(key).unwrap_or(site.node);
+        let mut d = Diagnostic::error("unknown-key", format!("unknown key `{key}`"));
+        if let Some(better) = did_you_mean(key, known.iter().copied()) {
+            d = d.label(format!("did you mean `{better}`?"));
+            d = d.hint(format!("replace `{key}` with `{better}`"));
+        } else if !known.is_empty() {
+            let place = if site.path.is_empty() {
+                "here".to_string()
+            } else {
+                format!("in `{}`", site.dotted())
+            };
+            d = d.hint(format!("valid keys {place}: {}", one_of(&known)));
+        }
+        out.push(at_key(d, target));
+    }
+}
+
+/// `required`: at the table's header, or the file when the key belongs at
+/// the top.
+fn missing_key(site: &Site<'_>, property: &Json) -> Diagnostic {
+    let key = property.as_str().unwrap_or_default();
+    let place = if site.path.is_empty() {
+        "this file".to_string()
+    } else {
+        format!("`{}`", site.dotted())
+    };
+    let d = Diagnostic::error(
+        "missing-key",
+        format!("missing required key `{key}` in {place}"),
+    )
+    .hint(format!("add `{key} = ...`"));
+    if site.path.is_empty() {
+        d.in_file(site.file())
+    } else {
+        d.at(site.file(), site.node.span(true))
+    }
+}
+
+/// `type`: says what was expected, and to add or remove quotes when that is
+/// all it takes.
+fn wrong_type(site: &Site<'_>, kind: &TypeKind) -> Diagnostic {
+    let node = site.node;
+    let expected = type_names(kind);
+    let mut d = Diagnostic::error(
+        "type",
+        format!(
+            "`{}` must be {expected}, found {}",
+            site.dotted(),
+            node.value.type_name()
+        ),
+    );
+    let written = site.text.get(node.origin.span.clone()).unwrap_or_default();
+    if expected.contains("string") && scalar_text(node).is_some() {
+        d = d.hint(format!("quote the value: `\"{written}\"`"));
+    } else if let Value::String(s) = &node.value {
+        let t = s.trim();
+        let fits = (expected.contains("integer") && t.parse::<i64>().is_ok())
+            || (expected.contains("number") && t.parse::<f64>().is_ok())
+            || (expected.contains("boolean") && (t == "true" || t == "false"));
+        if fits {
+            d = d.hint(format!("remove the quotes: `{t}`"));
+        }
+    }
+    at_value(d, node)
+}
+
+/// `enum`: lists the choices, and suggests the closest.
+fn not_a_choice(site: &Site<'_>, options: &Json) -> Diagnostic {
+    let choices: Vec<String> = options
+        .as_array()
+        .map(|a| a.iter().map(json_text).collect())
+        .unwrap_or_default();
+    let got = scalar_text(site.node).unwrap_or_default();
+    let d = Diagnostic::error(
+        "invalid-value",
+        format!("invalid value `{got}` for `{}`", site.dotted()),
+    );
+    let d = match did_you_mean(&got, choices.iter().map(String::as_str)) {
+        Some(better) => d
+            .label(format!("did you mean `{better}`?"))
+            .hint(format!("expected {}", one_of(&choices))),
+        None => d.hint(format!("expected {}", one_of(&choices))),
+    };
+    at_value(d, site.node)
+}
+
+/// `pattern`, `minLength`, `maxLength`: a value (or a key, for a
+/// `propertyNames` pattern) of the wrong form, explained by the schema's
+/// description.
+fn malformed(site: &Site<'_>) -> Diagnostic {
+    let what = describe(site.document, site.schema_path);
+    let got = scalar_text(site.node).unwrap_or_default();
+    let message = if site.schema_path.ends_with("/pattern") && is_property_name(site.schema_path) {
+        format!("invalid key `{got}`")
+    } else {
+        format!("invalid value `{got}` for `{}`", site.dotted())
+    };
+    let d = Diagnostic::error("invalid-value", message)
+        .maybe_hint(what.map(|w| format!("expected {w}")));
+    at_value(d, site.node)
+}
+
+/// `propertyNames`: a key of the wrong form, at the key.
+fn invalid_key(site: &Site<'_>, inner: &ValidationError<'_>) -> Diagnostic {
+    let key = json_text(inner.instance());
+    let target = site.node.get(&key).unwrap_or(site.node);
+    let inner_path = inner.schema_path().as_str().to_string();
+    let what = describe(site.document, &format!("{}{inner_path}", site.schema_path))
+        .or_else(|| describe(site.document, &inner_path));
+    let d = Diagnostic::error(
+        "invalid-key",
+        format!("invalid key `{key}` in `{}`", site.dotted()),
+    )
+    .maybe_hint(what.map(|w| format!("expected {w}")));
+    at_key(d, target)
+}
+
+/// `oneOf`, `anyOf`: the errors of the branch the user most likely meant, or
+/// one diagnostic for the whole value when no branch is a likely fit.
+fn no_branch(site: &Site<'_>, context: &[Vec<ValidationError<'_>>], out: &mut Vec<Diagnostic>) {
+    let alternatives = schema_at(site.document, site.schema_path)
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default();
+    match best_branch(site.document, site.node, &alternatives) {
+        Some(i) if !context.get(i).is_none_or(Vec::is_empty) => {
+            for inner in &context[i] {
+                diagnose(site.document, site.tree, site.text, inner, out);
+            }
+        }
+        _ => {
+            let d = Diagnostic::error(
+                "type",
+                format!(
+                    "`{}` cannot be {}",
+                    site.dotted(),
+                    site.node.value.type_name()
+                ),
+            )
+            .maybe_hint(site.owner_description().map(|w| format!("expected {w}")));
+            out.push(at_value(d, site.node));
+        }
+    }
+}
+
+/// `minimum`, `maximum` and their exclusive forms: `bound` is "at least 1"
+/// or "at most 65535".
+fn out_of_range(site: &Site<'_>, what: &str, bound: String) -> Diagnostic {
+    let d = Diagnostic::error("invalid-value", format!("`{}` is {what}", site.dotted()))
+        .hint(format!("use a value of {bound}"));
+    at_value(d, site.node)
+}
+
+/// `minProperties`, `maxProperties`: the schemas use both at 1 for tables
+/// that take exactly one of their keys.
+fn not_exactly_one_key(site: &Site<'_>) -> Diagnostic {
+    let d = Diagnostic::error(
+        "invalid-value",
+        format!("`{}` needs exactly one of its keys", site.dotted()),
+    )
+    .maybe_hint(site.owner_description().map(|w| format!("expected {w}")));
+    at_value(d, site.node)
+}
+
+fn steps(location: &jsonschema::paths::Location) -> Vec<Step> {
+    location
+        .into_iter()
+        .map(|segment| match segment {
+            jsonschema::paths::LocationSegment::Property(p) => Step::Key(p.to_string()),
+            jsonschema::paths::LocationSegment::Index(i) => Step::Index(i),
+        })
+        .collect()
+}
+
+/// The schema node a JSON pointer names, following a `$ref` found there.
+fn schema_at<'a>(document: &'a Json, pointer: &str) -> Option<&'a Json> {
+    resolve(document, document.pointer(pointer)?)
+}
+
+fn resolve<'a>(document: &'a Json, mut node: &'a Json) -> Option<&'a Json> {
+    // Bounded: the schemas never chain more than a few references.
+    for _ in 0..8 {
+        match node.get("$ref").and_then(Json::as_str) {
+            Some(r) if node.get("properties").is_none() => {
+                node = document.pointer(r.strip_prefix('#')?)?;
+            }
+            _ => return Some(node),
+        }
+    }
+    Some(node)
+}
+
+fn parent_pointer(pointer: &str) -> &str {
+    pointer.rfind('/').map_or("", |i| &pointer[..i])
+}
+
+fn property_names(schema: &Json) -> Vec<&str> {
+    schema
+        .get("properties")
+        .and_then(Json::as_object)
+        .map(|p| p.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// `ports[2].name` style, for messages about a value.
+fn dotted(path: &[Step]) -> String {
+    let mut s = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Step::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+fn is_property_name(schema_path: &str) -> bool {
+    schema_path.contains("/propertyNames/")
+}
+
+/// The human description of the schema node owning a failed keyword.
+fn describe(document: &Json, keyword_pointer: &str) -> Option<String> {
+    let mut pointer = parent_pointer(keyword_pointer);
+    // A failing keyword inside a oneOf branch is described by the oneOf's owner.
+    loop {
+        if let Some(node) = document.pointer(pointer) {
+            if let Some(d) = node.get("description").and_then(Json::as_str) {
+                if !d.starts_with(|c: char| c.is_uppercase()) {
+                    return Some(d.to_string());
+                }
+            }
+        }
+        let last = pointer.rsplit('/').next().unwrap_or_default();
+        if !(last == "oneOf" || last == "anyOf" || last.parse::<usize>().is_ok()) {
+            return None;
+        }
+        pointer = parent_pointer(pointer);
+    }
+}
+
+/// The oneOf branch the user most likely meant: the one whose keys overlap the
+/// table's keys most, or the first whose type matches a scalar.
+fn best_branch(document: &Json, node: &Node, alternatives: &[Json]) -> Option<usize> {
+    let Value::Table(table) = &node.value else {
+        return None;
+    };
+    let mut best: Option<(usize, usize)> = None;
+    for (i, alt) in alternatives.iter().enumerate() {
+        let Some(schema) = resolve(document, alt) else {
+            continue;
+        };
+        if schema.get("type").and_then(Json::as_str) != Some("object") {
+            continue;
+        }
+        let names = property_names(schema);
+        let overlap = table.keys().filter(|k| names.contains(&k.as_str())).count();
+        if overlap > 0 && best.is_none_or(|(_, o)| overlap > o) {
+            best = Some((i, overlap));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+fn type_names(kind: &TypeKind) -> String {
+    let name = |t: &jsonschema::JsonType| match t.to_string().as_str() {
+        "string" => "a string",
+        "integer" => "an integer",
+        "number" => "a number",
+        "boolean" => "a boolean",
+        "object" => "a table",
+        "array" => "an array",
+        _ => "null",
+    };
+    match kind {
+        TypeKind::Single(t) => name(t).to_string(),
+        TypeKind::Multiple(ts) => {
+            let names: Vec<&str> = ts.iter().map(|t| name(&t)).collect();
+            match names.len() {
+                0 => String::new(),
+                1 => names[0].to_string(),
+                n => format!("{} or {}", names[..n - 1].join(", "), names[n - 1]),
+            }
+        }
+    }
+}
+
+fn scalar_text(node: &Node) -> Option<String> {
+    Some(match &node.value {
+        Value::String(s) | Value::Datetime(s) => s.clone(),
+        Value::Integer(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        Value::Array(_) | Value::Table(_) => return None,
+    })
+}
+
+fn json_text(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
