@@ -124,9 +124,7 @@ pub fn check_yaml(text: &str) -> Result<(), String> {
     use yaml_rust2::scanner::TScalarStyle;
     use yaml_rust2::{Yaml, YamlLoader};
 
-    if let Some(c) = text.chars().find(|&c| !is_yaml_printable(c)) {
-        return Err(format!("character U+{:04X} must be escaped", c as u32));
-    }
+    check_yaml_characters(text)?;
     let docs = YamlLoader::load_from_str(text).map_err(|e| format!("not YAML: {e}"))?;
     let [doc] = docs.as_slice() else {
         return Err(format!("{} documents, not one", docs.len()));
@@ -159,6 +157,14 @@ pub fn check_yaml(text: &str) -> Result<(), String> {
             }
             _ => {}
         }
+    }
+}
+
+/// Checks that `text` holds only characters YAML allows unescaped.
+pub fn check_yaml_characters(text: &str) -> Result<(), String> {
+    match text.chars().find(|&c| !is_yaml_printable(c)) {
+        Some(c) => Err(format!("character U+{:04X} must be escaped", c as u32)),
+        None => Ok(()),
     }
 }
 
