@@ -49,15 +49,39 @@ enum Role {
 struct Found {
     role: Role,
     name: String,
-    path: PathBuf,
+    /// The path relative to the repository, with `/` separators.
     display: String,
+}
+
+/// What a file is, from its path relative to the repository:
+/// `services/**/<name>.toml` is a service, `environments/<env>.toml` an
+/// environment, `environments/<env>/<service>.toml` an overlay; anything else
+/// is not an input.
+fn classify(display: &str) -> Option<Found> {
+    let segments: Vec<&str> = display.split('/').collect();
+    let last = Path::new(segments.last()?);
+    if !is_toml(last) {
+        return None;
+    }
+    let role = match (segments[0], segments.len()) {
+        ("services", 2..) => Role::Service,
+        ("environments", 2) => Role::Environment,
+        ("environments", 3) => Role::Overlay {
+            env: stem(Path::new(segments[1])),
+        },
+        _ => return None,
+    };
+    Some(Found {
+        role,
+        name: stem(last),
+        display: display.to_string(),
+    })
 }
 
 /// Reads the repository at `root`. I/O failures are errors; problems with the
 /// files' content are diagnostics in the returned project.
 pub fn load(root: &Path) -> Result<Project> {
     let mut project = Project::default();
-    let mut found = Vec::new();
     let services_dir = root.join("services");
     let env_dir = root.join("environments");
     for (dir, what) in [(&services_dir, "services"), (&env_dir, "environments")] {
@@ -78,28 +102,14 @@ pub fn load(root: &Path) -> Result<Project> {
         .canonicalize()
         .with_context(|| format!("cannot read `{}`", root.display()))?;
     let mut problems = Vec::new();
-    for (path, _) in walk(root, &root_real, &services_dir, usize::MAX, &mut problems) {
-        found.push(Found {
-            role: Role::Service,
-            name: stem(&path),
-            display: display(root, &path),
-            path,
-        });
-    }
-    for (path, depth) in walk(root, &root_real, &env_dir, 2, &mut problems) {
-        let role = if depth == 1 {
-            Role::Environment
-        } else {
-            let env = path.parent().map(stem).unwrap_or_default();
-            Role::Overlay { env }
-        };
-        found.push(Found {
-            role,
-            name: stem(&path),
-            display: display(root, &path),
-            path,
-        });
-    }
+    let mut paths = walk(root, &root_real, &services_dir, usize::MAX, &mut problems);
+    paths.extend(walk(root, &root_real, &env_dir, 2, &mut problems));
+    // Every walked path classifies: the walks look exactly where `classify`
+    // expects inputs.
+    let (found, paths): (Vec<Found>, Vec<PathBuf>) = paths
+        .into_iter()
+        .filter_map(|path| Some((classify(&display(root, &path))?, path)))
+        .unzip();
     for p in problems {
         let file = project.sources.add(p.display, String::new());
         project.diagnostics.push(
@@ -108,15 +118,46 @@ pub fn load(root: &Path) -> Result<Project> {
                 .hint(p.hint),
         );
     }
+    let texts: Vec<std::io::Result<Vec<u8>>> = paths.par_iter().map(std::fs::read).collect();
+    Ok(build(project, found.into_iter().zip(texts).collect()))
+}
 
-    let texts: Vec<std::io::Result<Vec<u8>>> =
-        found.par_iter().map(|f| std::fs::read(&f.path)).collect();
-    let mut ids = Vec::with_capacity(found.len());
-    let mut readable = Vec::with_capacity(found.len());
-    for (f, bytes) in found.iter().zip(texts) {
+/// Loads a repository given as files in memory: (path relative to the
+/// repository, with `/` separators, content). Paths that are not inputs are
+/// ignored, as `load` ignores other files; content that is not UTF-8 is a
+/// diagnostic, as it is on disk. Used by the fuzzer and by tests; from the
+/// found files on, it is the same code as [`load`].
+pub fn load_files<T: AsRef<[u8]>>(files: &[(String, T)]) -> Project {
+    let mut found: Vec<(Found, &[u8])> = files
+        .iter()
+        .filter_map(|(path, bytes)| Some((classify(path)?, bytes.as_ref())))
+        .collect();
+    // The order `load` finds them in: services, then environments, each
+    // depth-first in sorted order.
+    found.sort_by(|(a, _), (b, _)| {
+        let env = |f: &Found| f.display.starts_with("environments/");
+        env(a)
+            .cmp(&env(b))
+            .then_with(|| a.display.split('/').cmp(b.display.split('/')))
+    });
+    let files = found
+        .into_iter()
+        .map(|(f, bytes)| (f, Ok(bytes.to_vec())))
+        .collect();
+    build(Project::default(), files)
+}
+
+/// Parses the found files, in parallel, and files them as services,
+/// environments and overlays.
+fn build(mut project: Project, files: Vec<(Found, std::io::Result<Vec<u8>>)>) -> Project {
+    let mut ids = Vec::with_capacity(files.len());
+    let mut readable = Vec::with_capacity(files.len());
+    let mut found = Vec::with_capacity(files.len());
+    for (f, bytes) in files {
         let (id, ok) = add_source(&mut project, &f.display, bytes);
         ids.push(id);
         readable.push(ok);
+        found.push(f);
     }
     let sources = &project.sources;
     let parsed: Vec<Result<Node, Vec<Diagnostic>>> = ids
@@ -160,7 +201,7 @@ pub fn load(root: &Path) -> Result<Project> {
         env.overlays.sort_by(|a, b| a.name.cmp(&b.name));
     }
     check_names(&mut project);
-    Ok(project)
+    project
 }
 
 fn attach_overlay(project: &mut Project, env: String, input: Input) {
@@ -250,7 +291,7 @@ struct Problem {
     hint: String,
 }
 
-/// The `.toml` files under `dir` (with their depth), in sorted order.
+/// The `.toml` files under `dir`, in sorted order.
 /// Symbolic links are followed while they stay inside the repository;
 /// anything else the walk meets is a [`Problem`], and the walk goes on.
 fn walk(
@@ -259,7 +300,7 @@ fn walk(
     dir: &Path,
     max_depth: usize,
     problems: &mut Vec<Problem>,
-) -> Vec<(PathBuf, usize)> {
+) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut it = walkdir::WalkDir::new(dir)
         .min_depth(1)
@@ -295,8 +336,7 @@ fn walk(
             }
         }
         if entry.file_type().is_file() && is_toml(entry.path()) {
-            let depth = entry.depth();
-            files.push((entry.into_path(), depth));
+            files.push(entry.into_path());
         }
     }
     files
