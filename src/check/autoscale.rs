@@ -2,7 +2,7 @@
 //! scales on, since utilization is measured against the request.
 
 use super::{ServiceCheck, key};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::model;
 
 impl ServiceCheck<'_> {
@@ -10,7 +10,7 @@ impl ServiceCheck<'_> {
         let Some(a) = &self.svc.autoscale else { return };
         if a.min.unwrap_or(1) > a.max {
             let d = Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 format!(
                     "`autoscale.min` ({}) is above `autoscale.max` ({})",
                     a.min.unwrap_or(1),
@@ -22,13 +22,13 @@ impl ServiceCheck<'_> {
         }
         let requests = |r: &Option<model::Resource>| r.as_ref().and_then(|r| r.request()).is_some();
         if a.cpu.is_some() && !requests(&self.svc.resources.cpu) {
-            let d = Diagnostic::error("missing-key", "autoscaling on cpu needs a cpu request")
+            let d = Diagnostic::error(Code::MissingKey, "autoscaling on cpu needs a cpu request")
                 .hint("set `resources.cpu`: utilization is measured against the request");
             self.report(&[key("autoscale"), key("cpu")], true, d);
         }
         if a.memory.is_some() && !requests(&self.svc.resources.memory) {
             let d = Diagnostic::error(
-                "missing-key",
+                Code::MissingKey,
                 "autoscaling on memory needs a memory request",
             )
             .hint("set `resources.memory`: utilization is measured against the request");

@@ -2,7 +2,7 @@
 //! full scale must fit `[capacity]`. Runs once per environment, on the
 //! requests of every service ([`requests`]), called by the compiler.
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::input::load::EnvInput;
 use crate::input::tree::Step;
 use crate::model::{self, Environment, Service, quantity_value};
@@ -92,7 +92,7 @@ pub(crate) fn capacity(
         let node = tree.nearest(&[Step::Key("capacity".into()), Step::Key(what.into())]);
         diagnostics.push(
             Diagnostic::error(
-                "capacity",
+                Code::Capacity,
                 format!("{what} requests of environment `{}` add up to {used_s}, above its capacity {limit_s}", env_input.input.name),
             )
             .at(node.origin.file, node.span(false))

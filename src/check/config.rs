@@ -3,7 +3,7 @@
 
 use super::env::looks_secret;
 use super::{ServiceCheck, key};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::model;
 
 impl ServiceCheck<'_> {
@@ -11,7 +11,7 @@ impl ServiceCheck<'_> {
         for (k, v) in &self.svc.config {
             if let model::Scalar::String(_) = v {
                 if looks_secret(k) {
-                    let d = Diagnostic::error("secret-literal", format!("config key `{k}` looks like a secret"))
+                    let d = Diagnostic::error(Code::SecretLiteral, format!("config key `{k}` looks like a secret"))
                         .hint(format!("ConfigMaps are not secret; reference a Secret from `[env]`: `{k} = {{ secret = \"<name>\", key = \"<key>\" }}`"));
                     self.report(&[key("config"), key(k)], true, d);
                 }

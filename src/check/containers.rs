@@ -3,7 +3,7 @@
 //! resources and environment variables of each.
 
 use super::{ServiceCheck, key};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::input::tree::{Node, Step};
 
 impl ServiceCheck<'_> {
@@ -22,7 +22,7 @@ impl ServiceCheck<'_> {
             for (i, c) in containers.iter().enumerate() {
                 let at = vec![key(list), Step::Index(i)];
                 if names.contains(&c.name) {
-                    let d = Diagnostic::error("duplicate-name", format!("container name `{}` is used twice", c.name))
+                    let d = Diagnostic::error(Code::DuplicateName, format!("container name `{}` is used twice", c.name))
                         .hint("the main container is named after the service; give each container a unique name");
                     let mut name_at = at.clone();
                     name_at.push(key("name"));
@@ -31,7 +31,7 @@ impl ServiceCheck<'_> {
                 names.push(c.name.clone());
                 if c.restart.is_some() && list == "containers" {
                     let d = Diagnostic::error(
-                        "wrong-kind",
+                        Code::WrongKind,
                         "`restart` applies to init containers only",
                     )
                     .hint("move this container to `init_containers` to make it a native sidecar");

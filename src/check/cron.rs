@@ -3,7 +3,7 @@
 //! checked here as Kubernetes would.
 
 use super::{ServiceCheck, key};
-use crate::diag::{Diagnostic, one_of};
+use crate::diag::{Code, Diagnostic, one_of};
 use crate::model::WorkloadKind;
 
 impl ServiceCheck<'_> {
@@ -13,13 +13,13 @@ impl ServiceCheck<'_> {
         }
         match &self.svc.cron.schedule {
             None => {
-                let d = Diagnostic::error("missing-key", "a cronjob needs `cron.schedule`")
+                let d = Diagnostic::error(Code::MissingKey, "a cronjob needs `cron.schedule`")
                     .hint("add `[cron]` with `schedule = \"0 0 * * *\"`");
                 self.report(&[key("kind")], false, d);
             }
             Some(s) => {
                 if let Err(e) = check_cron(s) {
-                    let d = Diagnostic::error("invalid-value", format!("invalid cron schedule `{s}`: {e}"))
+                    let d = Diagnostic::error(Code::InvalidValue, format!("invalid cron schedule `{s}`: {e}"))
                         .hint("write five fields: minute hour day-of-month month day-of-week, e.g. `0 0 * * *`, or a macro like `@daily`");
                     self.report(&[key("cron"), key("schedule")], false, d);
                 }

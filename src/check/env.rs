@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{ServiceCheck, key};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::input::tree::Step;
 use crate::model::{self, EnvValue};
 
@@ -45,7 +45,7 @@ impl ServiceCheck<'_> {
                         let mut at = base.to_vec();
                         at.extend([key("env"), key(name)]);
                         let d = Diagnostic::error(
-                            "env-order",
+                            Code::EnvOrder,
                             format!("`$({var})` in `{name}` will not be expanded: `{var}` is rendered after `{name}`"),
                         )
                         .hint(format!(
@@ -59,7 +59,7 @@ impl ServiceCheck<'_> {
                 if looks_secret(name) {
                     let mut at = base.to_vec();
                     at.extend([key("env"), key(name)]);
-                    let d = Diagnostic::error("secret-literal", format!("`{name}` looks like a secret but has a literal value"))
+                    let d = Diagnostic::error(Code::SecretLiteral, format!("`{name}` looks like a secret but has a literal value"))
                         .hint(format!("reference a Secret instead: `{name} = {{ secret = \"<secret name>\", key = \"<key>\" }}`"));
                     self.report(&at, false, d);
                 }

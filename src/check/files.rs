@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::{ServiceCheck, key};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::model::file_key;
 
 impl ServiceCheck<'_> {
@@ -13,7 +13,7 @@ impl ServiceCheck<'_> {
         for path in self.svc.files.keys() {
             if !keys.insert(file_key(path)) {
                 let d = Diagnostic::error(
-                    "duplicate-name",
+                    Code::DuplicateName,
                     format!("file `{path}` collides with another file's ConfigMap key"),
                 )
                 .hint("paths are stored with `/` as `_`; rename one of the files");

@@ -8,7 +8,7 @@
 //! sections that only a long-running workload has.
 
 use super::{ServiceCheck, key};
-use crate::diag::{Diagnostic, one_of};
+use crate::diag::{Code, Diagnostic, one_of};
 use crate::input::tree::Step;
 use crate::model::WorkloadKind;
 
@@ -94,7 +94,7 @@ fn kind_name(kind: WorkloadKind) -> &'static str {
 /// `what` is set on a workload of `kind`, but is only for `allowed`.
 fn not_for(kind: WorkloadKind, what: &str, allowed: &str) -> Diagnostic {
     Diagnostic::error(
-        "wrong-kind",
+        Code::WrongKind,
         format!("`{what}` does not apply to a {}", kind_name(kind)),
     )
     .hint(format!(
@@ -136,7 +136,7 @@ impl ServiceCheck<'_> {
         if let Some(s) = &self.svc.rollout.strategy {
             if !strategies.contains(&s.as_str()) {
                 let d = Diagnostic::error(
-                    "wrong-kind",
+                    Code::WrongKind,
                     format!(
                         "rollout strategy `{s}` does not apply to a {}",
                         kind_name(kind)

@@ -32,7 +32,7 @@
 //! [`compile`]: crate::compile
 
 use crate::diag::FileId;
-use crate::diag::{Diagnostic, did_you_mean, one_of};
+use crate::diag::{Code, Diagnostic, did_you_mean, one_of};
 use crate::input::tree::{Node, Step};
 use crate::model::{Directory, Service};
 
@@ -136,7 +136,7 @@ impl<'a> ServiceCheck<'a> {
 /// An unknown name where one of `known` was expected, with a suggestion when
 /// one is close.
 fn unknown_reference(what: &str, name: &str, known: &[&str], context: &str) -> Diagnostic {
-    let d = Diagnostic::error("unknown-reference", format!("unknown {what} `{name}`"));
+    let d = Diagnostic::error(Code::UnknownReference, format!("unknown {what} `{name}`"));
     match did_you_mean(name, known.iter().copied()) {
         Some(better) => d
             .label(format!("did you mean `{better}`?"))

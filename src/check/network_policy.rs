@@ -5,7 +5,7 @@
 
 use super::ports::port_names;
 use super::{ServiceCheck, key, unknown_reference};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::input::tree::Step;
 use crate::model::{NetworkRule, PortRef};
 
@@ -47,7 +47,7 @@ impl ServiceCheck<'_> {
         }
         if rule.namespace.is_some() && rule.groups.is_empty() {
             let d = Diagnostic::error(
-                "missing-key",
+                Code::MissingKey,
                 "`namespace` selects where the `groups` peers run, and this rule has no `groups`",
             )
             .hint("add `groups`, or remove `namespace`: peer services are found in their own namespace");

@@ -3,7 +3,7 @@
 //! `data` and `stringData` must be `ENC[...]`.
 
 use super::{ServiceCheck, key};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 
 impl ServiceCheck<'_> {
     pub(super) fn objects(&mut self) {
@@ -22,7 +22,7 @@ impl ServiceCheck<'_> {
                         continue;
                     }
                     let d = Diagnostic::error(
-                        "secret-literal",
+                        Code::SecretLiteral,
                         format!("`objects.{name}.{field}.{k}` is a secret value in clear"),
                     )
                     .hint("encrypt it with SOPS (Flux decrypts it on apply), or create the Secret outside git (SealedSecret, ExternalSecret) and reference it");

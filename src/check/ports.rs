@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::{ServiceCheck, key, unknown_reference};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::input::tree::Step;
 use crate::model::{self, PortRef, Service};
 
@@ -46,7 +46,7 @@ impl ServiceCheck<'_> {
                 found.push((
                     path.clone(),
                     Diagnostic::error(
-                        "duplicate-name",
+                        Code::DuplicateName,
                         format!("port name `{}` is used twice", p.name),
                     )
                     .hint("give each port a unique name"),
@@ -55,7 +55,7 @@ impl ServiceCheck<'_> {
             match p.port {
                 None => found.push((
                     path.clone(),
-                    Diagnostic::error("missing-key", format!("port `{}` has no number", p.name))
+                    Diagnostic::error(Code::MissingKey, format!("port `{}` has no number", p.name))
                         .hint("add `port = <number>`"),
                 )),
                 Some(n) => {
@@ -63,7 +63,7 @@ impl ServiceCheck<'_> {
                         found.push((
                             path.clone(),
                             Diagnostic::error(
-                                "duplicate-name",
+                                Code::DuplicateName,
                                 format!("port {n} is declared twice"),
                             )
                             .hint("each container port number may appear once per protocol"),

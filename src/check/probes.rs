@@ -3,7 +3,7 @@
 //! of at least a second.
 
 use super::{ServiceCheck, key};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::input::tree::Step;
 use crate::model::{self, duration_seconds};
 
@@ -37,7 +37,7 @@ impl ServiceCheck<'_> {
             .count();
             if actions != 1 {
                 let d = Diagnostic::error(
-                    "invalid-value",
+                    Code::InvalidValue,
                     format!("the {which} probe needs exactly one of `http`, `tcp`, `grpc` and `exec`, found {actions}"),
                 )
                 .hint("e.g. `http = { path = \"/healthz\", port = \"http\" }`");
@@ -60,7 +60,7 @@ impl ServiceCheck<'_> {
                     self.report(
                         &at,
                         false,
-                        Diagnostic::error("invalid-value", "a probe period must be at least 1s")
+                        Diagnostic::error(Code::InvalidValue, "a probe period must be at least 1s")
                             .hint("write e.g. `period = \"5s\"`"),
                     );
                 }

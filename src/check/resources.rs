@@ -2,7 +2,7 @@
 //! and for each extra container.
 
 use super::{ServiceCheck, key};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::input::tree::Step;
 use crate::model::{self, quantity_value};
 
@@ -29,7 +29,7 @@ impl ServiceCheck<'_> {
             if rv > lv {
                 let mut at = base.to_vec();
                 at.extend([key("resources"), key(name), key("request")]);
-                let d = Diagnostic::error("request-above-limit", format!("{name} request `{}` is above its limit `{}`", req.render(), lim.render()))
+                let d = Diagnostic::error(Code::RequestAboveLimit, format!("{name} request `{}` is above its limit `{}`", req.render(), lim.render()))
                     .hint("raise the limit or lower the request: a container cannot be guaranteed more than it may use");
                 self.report(&at, false, d);
             }

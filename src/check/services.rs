@@ -5,7 +5,7 @@
 
 use super::ports::port_names;
 use super::{ServiceCheck, key, unknown_reference};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::input::tree::Step;
 use crate::model;
 
@@ -34,7 +34,7 @@ impl ServiceCheck<'_> {
             let port_names = port_names(svc);
             if spec.ports.is_empty() && svc.ports.is_empty() {
                 let d = Diagnostic::error(
-                    "missing-key",
+                    Code::MissingKey,
                     "a Service needs ports, and the service declares none",
                 )
                 .hint("declare `[[ports]]` with a name and number");
@@ -59,12 +59,12 @@ impl ServiceCheck<'_> {
                     let mut np_at = at.clone();
                     np_at.push(key("node_port"));
                     if kind != "NodePort" && kind != "LoadBalancer" {
-                        let d = Diagnostic::error("invalid-value", format!("`node_port` needs a NodePort or LoadBalancer Service, this one is {kind}"))
+                        let d = Diagnostic::error(Code::InvalidValue, format!("`node_port` needs a NodePort or LoadBalancer Service, this one is {kind}"))
                             .hint("set `type = \"NodePort\"` or remove `node_port`");
                         self.report(&np_at, true, d);
                     } else if !(30000..=32767).contains(&np) {
                         let d = Diagnostic::error(
-                            "invalid-value",
+                            Code::InvalidValue,
                             format!("node port {np} is outside the default range 30000-32767"),
                         )
                         .hint("pick a port from 30000 to 32767");
@@ -79,13 +79,15 @@ impl ServiceCheck<'_> {
         let svc = self.svc;
         if let Some(ing) = &svc.ingress {
             if svc.service.is_none() {
-                let d =
-                    Diagnostic::error("missing-key", "an Ingress needs the service's `[service]`")
-                        .hint("add `[service]` so the Ingress has a Service to route to");
+                let d = Diagnostic::error(
+                    Code::MissingKey,
+                    "an Ingress needs the service's `[service]`",
+                )
+                .hint("add `[service]` so the Ingress has a Service to route to");
                 self.report(&[key("ingress")], true, d);
             }
             if ing.all_hosts().is_empty() {
-                let d = Diagnostic::error("missing-key", "an Ingress needs `host` or `hosts`")
+                let d = Diagnostic::error(Code::MissingKey, "an Ingress needs `host` or `hosts`")
                     .hint("add `host = \"app.example.com\"`");
                 self.report(&[key("ingress")], true, d);
             }

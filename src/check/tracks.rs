@@ -4,7 +4,7 @@
 //! track.
 
 use super::{ServiceCheck, key, unknown_reference};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::input::tree::Step;
 use crate::model::STABLE;
 
@@ -16,7 +16,7 @@ impl ServiceCheck<'_> {
             let at = vec![key("tracks"), Step::Index(i), key("name")];
             if names.contains(&t.name.as_str()) {
                 let d = Diagnostic::error(
-                    "duplicate-name",
+                    Code::DuplicateName,
                     format!("track `{}` is defined twice", t.name),
                 )
                 .hint("`stable` is the main workload; give each track another name");
@@ -24,12 +24,12 @@ impl ServiceCheck<'_> {
             }
             names.push(&t.name);
             if t.takes_canary_traffic() && svc.ingress.is_none() {
-                let d = Diagnostic::error("missing-key", format!("track `{}` takes canary traffic but the service has no `[ingress]`", t.name))
+                let d = Diagnostic::error(Code::MissingKey, format!("track `{}` takes canary traffic but the service has no `[ingress]`", t.name))
                     .hint("canary routing (weight, header, cookie) is done by the ingress; add `[ingress]` or remove them");
                 self.report(&[key("tracks"), Step::Index(i)], true, d);
             }
             if t.header_value.is_some() && t.header.is_none() {
-                let d = Diagnostic::error("missing-key", "`header_value` needs `header`")
+                let d = Diagnostic::error(Code::MissingKey, "`header_value` needs `header`")
                     .hint("add `header = \"Version\"`");
                 self.report(
                     &[key("tracks"), Step::Index(i), key("header_value")],

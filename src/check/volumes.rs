@@ -3,7 +3,7 @@
 //! container naming a declared volume.
 
 use super::{ServiceCheck, key, unknown_reference};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::input::tree::Step;
 
 impl ServiceCheck<'_> {
@@ -23,13 +23,13 @@ impl ServiceCheck<'_> {
             .filter(|x| **x)
             .count();
             if sources != 1 {
-                let d = Diagnostic::error("invalid-value", format!("volume `{}` needs exactly one of `empty_dir`, `config_map`, `secret`, `claim` and `persistent`, found {sources}", v.name))
+                let d = Diagnostic::error(Code::InvalidValue, format!("volume `{}` needs exactly one of `empty_dir`, `config_map`, `secret`, `claim` and `persistent`, found {sources}", v.name))
                     .hint("e.g. `empty_dir = {}` for scratch space");
                 self.report(&at, true, d);
             }
             if names.contains(&v.name.as_str()) || v.name == "manifold-files" {
                 let d = Diagnostic::error(
-                    "duplicate-name",
+                    Code::DuplicateName,
                     format!("volume name `{}` is used twice", v.name),
                 )
                 .hint("give each volume a unique name");

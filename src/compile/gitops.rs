@@ -3,7 +3,7 @@
 //! not a file manifold writes at the branch's root, and not nested in (or
 //! around) the path of another environment of the same branch.
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::git::is_valid_branch_name;
 use crate::input::load::EnvInput;
 use crate::input::tree::Step;
@@ -24,7 +24,7 @@ pub(super) fn gitops_targets(environments: &[Selected], outputs: &[EnvOutput]) -
             diagnostics.push(at(
                 env_input,
                 "branch",
-                Diagnostic::error("invalid-value", format!("`{branch}` is not a valid branch name"))
+                Diagnostic::error(Code::InvalidValue, format!("`{branch}` is not a valid branch name"))
                     .hint("use letters, digits, `-`, `_`, `.` and `/`, as `git check-ref-format --branch` allows"),
             ));
         }
@@ -57,7 +57,7 @@ fn bad_path(path: &str) -> Option<Diagnostic> {
     if let Some(segment) = bad_segment {
         return Some(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 format!("`{segment}` cannot be part of a gitops path"),
             )
             .hint("name a directory inside the branch, like `clusters/prod`"),
@@ -66,7 +66,7 @@ fn bad_path(path: &str) -> Option<Diagnostic> {
     if ROOT_FILES.contains(&path) {
         return Some(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 format!("`{path}` is a file manifold writes at the root of the branch"),
             )
             .hint("choose another directory name"),
@@ -84,7 +84,7 @@ fn clash(taken: &[(&str, &str, &str)], branch: &str, out: &EnvOutput) -> Option<
         .find(|(_, p, b)| *b == branch && (nested(p, &out.path) || nested(&out.path, p)))?;
     Some(
         Diagnostic::error(
-            "gitops-clash",
+            Code::GitopsClash,
             format!(
                 "environments `{other}` and `{}` are both published to `{branch}:{}`",
                 out.name,

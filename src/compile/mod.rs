@@ -16,7 +16,7 @@ use anyhow::{Result, bail};
 use rayon::prelude::*;
 
 use crate::check::{capacity, requests};
-use crate::diag::{Diagnostic, FileId, did_you_mean, normalize};
+use crate::diag::{Code, Diagnostic, FileId, did_you_mean, normalize};
 use crate::emit::{Tree, to_yaml};
 use crate::input::load::{EnvInput, Input, Project};
 use crate::input::tree::Node;
@@ -241,7 +241,7 @@ fn assemble(
                     key.0, key.2, pair.service
                 );
                 diagnostics.push(
-                    Diagnostic::error("duplicate-name", msg)
+                    Diagnostic::error(Code::DuplicateName, msg)
                         .in_file(pair.file)
                         .hint("object names must be unique per kind and namespace; rename a service, track or extra Service"),
                 );

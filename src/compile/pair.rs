@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::check::ServiceCheck;
-use crate::diag::{Diagnostic, FileId, did_you_mean};
+use crate::diag::{Code, Diagnostic, FileId, did_you_mean};
 use crate::emit::to_yaml;
 use crate::input::load::{EnvInput, Input};
 use crate::input::merge::merge;
@@ -120,11 +120,12 @@ pub(super) fn prepare_pair(
         Ok(s) => s,
         Err(e) => {
             diagnostics.push(
-                Diagnostic::error("internal", format!("cannot read the merged service: {e}"))
-                    .in_file(svc_input.file)
-                    .hint(
-                        "this is a bug in manifold: the schema accepted what the model cannot read",
-                    ),
+                Diagnostic::error(
+                    Code::Internal,
+                    format!("cannot read the merged service: {e}"),
+                )
+                .in_file(svc_input.file)
+                .hint("this is a bug in manifold: the schema accepted what the model cannot read"),
             );
             return Some(Err(PairOutput::failed(name, svc_input.file, diagnostics)));
         }
@@ -233,7 +234,7 @@ fn renamed_by_overlay(
     let o = overlay.and_then(|o| o.tree.as_ref())?;
     let n = o.get("name").and_then(Node::as_str)?;
     (n != own_name).then(|| {
-        Diagnostic::error("invalid-value", "an overlay cannot rename its service")
+        Diagnostic::error(Code::InvalidValue, "an overlay cannot rename its service")
             .at(o.origin.file, n_span(o, "name"))
             .hint("remove `name` from the overlay; rename the service in `services/`")
     })
@@ -265,7 +266,7 @@ fn unmatched_patches(rendered: &Rendered, tree: &Node, diagnostics: &mut Vec<Dia
     for key in &rendered.unmatched_patches {
         let known: Vec<String> = rendered.objects.iter().map(Object::patch_key).collect();
         let d = Diagnostic::error(
-            "unmatched-patch",
+            Code::UnmatchedPatch,
             format!("patch `{key}` matches no object of this service"),
         );
         let d = match did_you_mean(key, known.iter().map(String::as_str)) {
@@ -330,7 +331,7 @@ fn object_diagnostic(
         format!(" at `{}`", problem.path)
     };
     let d = Diagnostic::error(
-        "kubernetes-schema",
+        Code::KubernetesSchema,
         format!(
             "{} `{}` is invalid for Kubernetes {}{field}: {}",
             object.kind, object.name, env.kube_version, problem.message
@@ -355,7 +356,7 @@ pub(super) fn merge_versions(diagnostics: &mut Vec<Diagnostic>) {
     let mut seen: BTreeMap<Key, (usize, BTreeSet<String>)> = BTreeMap::new();
     let mut keep = vec![true; diagnostics.len()];
     for (i, d) in diagnostics.iter().enumerate() {
-        if d.code != "kubernetes-schema" {
+        if d.code != Code::KubernetesSchema {
             continue;
         }
         let Some(at) = d.message.find(MARK) else {

@@ -27,8 +27,8 @@ pub enum Severity {
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
     pub severity: Severity,
-    /// A stable identifier for the kind of problem, e.g. `unknown-key`.
-    pub code: &'static str,
+    /// The kind of problem: part of the JSON output contract.
+    pub code: Code,
     pub message: String,
     pub file: Option<FileId>,
     pub span: Option<Range<usize>>,
@@ -38,7 +38,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
             code,
@@ -175,7 +175,7 @@ pub fn records<'a>(diags: &'a [Diagnostic], sources: &'a Sources) -> Vec<Record<
             let end = span.as_ref().and_then(|s| pos(s.end));
             Record {
                 severity: d.severity,
-                code: d.code,
+                code: d.code.as_str(),
                 message: &d.message,
                 file: d.file.map(|f| sources.get(f).path.as_str()),
                 line: start.map(|p| p.0),
@@ -248,7 +248,7 @@ mod tests {
         let mut sources = Sources::default();
         let text = "name = \"http\"\nperiodSecods = 5\n";
         let file = sources.add("services/http.toml".into(), text.into());
-        let d = Diagnostic::error("unknown-key", "unknown key `periodSecods`")
+        let d = Diagnostic::error(Code::UnknownKey, "unknown key `periodSecods`")
             .at(file, 14..26)
             .label("did you mean `period`?")
             .hint("write `period = \"5s\"`");
@@ -263,7 +263,7 @@ mod tests {
     fn records_carry_one_based_positions() {
         let mut sources = Sources::default();
         let file = sources.add("a.toml".into(), "x = 1\ny = 2\n".into());
-        let d = Diagnostic::error("type", "bad").at(file, 6..7);
+        let d = Diagnostic::error(Code::Type, "bad").at(file, 6..7);
         let r = records(std::slice::from_ref(&d), &sources);
         assert_eq!((r[0].line, r[0].column), (Some(2), Some(1)));
     }

@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use super::tree::{Node, parse};
-use crate::diag::{Diagnostic, FileId, Sources, did_you_mean};
+use crate::diag::{Code, Diagnostic, FileId, Sources, did_you_mean};
 
 /// A parsed file. `tree` is `None` when the file has syntax errors.
 #[derive(Debug)]
@@ -88,7 +88,7 @@ pub fn load(root: &Path) -> Result<Project> {
         if !dir.is_dir() {
             project.diagnostics.push(
                 Diagnostic::error(
-                    "layout",
+                    Code::Layout,
                     format!("no `{what}/` directory in `{}`", root.display()),
                 )
                 .hint("run manifold at the top of a configuration repository, or pass `-C <dir>`"),
@@ -227,7 +227,7 @@ fn attach_overlay(project: &mut Project, env: String, input: Input) {
             };
             project.diagnostics.push(
                 Diagnostic::error(
-                    "unknown-environment",
+                    Code::UnknownEnvironment,
                     format!("overlay for unknown environment `{env}`"),
                 )
                 .in_file(input.file)
@@ -244,7 +244,7 @@ fn check_names(project: &mut Project) {
             let first = project.sources.get(pair[0].file).path.clone();
             project.diagnostics.push(
                 Diagnostic::error(
-                    "duplicate-name",
+                    Code::DuplicateName,
                     format!("service `{}` is defined twice", pair[1].name),
                 )
                 .in_file(pair[1].file)
@@ -272,7 +272,7 @@ fn check_names(project: &mut Project) {
             };
             project.diagnostics.push(
                 Diagnostic::error(
-                    "unknown-service",
+                    Code::UnknownService,
                     format!("overlay for unknown service `{}`", overlay.name),
                 )
                 .in_file(overlay.file)
@@ -286,7 +286,7 @@ fn check_names(project: &mut Project) {
 /// repository, a loop, a broken link, an unreadable directory.
 struct Problem {
     display: String,
-    code: &'static str,
+    code: Code,
     message: String,
     hint: String,
 }
@@ -325,7 +325,7 @@ fn walk(
             if !inside {
                 problems.push(Problem {
                     display: display(root, entry.path()),
-                    code: "layout",
+                    code: Code::Layout,
                     message: "symbolic link leaves the repository".into(),
                     hint: "manifold follows links only inside the repository; copy the file in, or point the link at a file inside".into(),
                 });
@@ -351,7 +351,7 @@ fn walk_problem(root: &Path, path: &Path, e: &walkdir::Error) -> Problem {
                 self::display(root, ancestor)
             ),
             display,
-            code: "layout",
+            code: Code::Layout,
             hint: "remove the link or point it at a file".into(),
         };
     }
@@ -363,7 +363,7 @@ fn walk_problem(root: &Path, path: &Path, e: &walkdir::Error) -> Problem {
             (false, None) => format!("cannot read: {e}"),
         },
         display,
-        code: "unreadable",
+        code: Code::Unreadable,
         hint: if broken {
             "point the link at an existing file, or remove it".into()
         } else {
@@ -387,7 +387,7 @@ fn add_source(
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let id = project.sources.add(display.to_string(), text);
             project.diagnostics.push(
-                Diagnostic::error("encoding", "file is not UTF-8 text")
+                Diagnostic::error(Code::Encoding, "file is not UTF-8 text")
                     .at(id, at..at + char::REPLACEMENT_CHARACTER.len_utf8())
                     .hint("save the file as UTF-8: TOML files are UTF-8 by definition"),
             );
@@ -396,7 +396,7 @@ fn add_source(
         Err(e) => {
             let id = project.sources.add(display.to_string(), String::new());
             project.diagnostics.push(
-                Diagnostic::error("unreadable", format!("cannot read: {e}"))
+                Diagnostic::error(Code::Unreadable, format!("cannot read: {e}"))
                     .in_file(id)
                     .hint("check the file's permissions"),
             );

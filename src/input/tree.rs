@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use serde_json::Value as Json;
 
-use crate::diag::{Diagnostic, FileId};
+use crate::diag::{Code, Diagnostic, FileId};
 
 /// Where a value was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -197,7 +197,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Vec<Diagnostic>> {
         .iter()
         .map(|e| {
             let span = e.span().unwrap_or(0..0);
-            Diagnostic::error("syntax", syntax_message(e.message()))
+            Diagnostic::error(Code::Syntax, syntax_message(e.message()))
                 .at(file, span)
                 .hint("see https://toml.io/en/v1.0.0 for the TOML syntax")
         })
@@ -258,9 +258,12 @@ fn convert(
             Ok(n) => Value::Integer(n),
             Err(_) => {
                 diags.push(
-                    Diagnostic::error("syntax", format!("integer `{i}` does not fit in 64 bits"))
-                        .at(file, span.clone())
-                        .hint("quote it if it is meant as text"),
+                    Diagnostic::error(
+                        Code::Syntax,
+                        format!("integer `{i}` does not fit in 64 bits"),
+                    )
+                    .at(file, span.clone())
+                    .hint("quote it if it is meant as text"),
                 );
                 Value::Integer(0)
             }
@@ -269,7 +272,7 @@ fn convert(
             Ok(x) if x.is_finite() => Value::Float(x),
             _ => {
                 diags.push(
-                    Diagnostic::error("syntax", format!("`{f}` is not a finite number"))
+                    Diagnostic::error(Code::Syntax, format!("`{f}` is not a finite number"))
                         .at(file, span.clone())
                         .hint("quote it if it is meant as text"),
                 );

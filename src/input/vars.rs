@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::tree::{Node, Value};
-use crate::diag::{Diagnostic, did_you_mean, one_of};
+use crate::diag::{Code, Diagnostic, did_you_mean, one_of};
 
 /// Replaces `${name}`-style variables in every string of the tree. `$${` writes
 /// a literal `${`. Unknown variables are reported where they are written.
@@ -17,7 +17,7 @@ pub fn interpolate(node: &mut Node, vars: &BTreeMap<&str, String>, diags: &mut V
             Err(unknown) => {
                 let names: Vec<&str> = vars.keys().copied().collect();
                 let mut d = Diagnostic::error(
-                    "unknown-variable",
+                    Code::UnknownVariable,
                     format!("unknown variable `${{{unknown}}}`"),
                 )
                 .at(node.origin.file, node.origin.span.clone());

@@ -12,7 +12,7 @@ use jsonschema::ValidationError;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value as Json;
 
-use crate::diag::{Diagnostic, FileId, did_you_mean, one_of};
+use crate::diag::{Code, Diagnostic, FileId, did_you_mean, one_of};
 use crate::input::tree::{Node, Step, Value};
 
 /// Where an error is: what every kind of error is reported with.
@@ -99,7 +99,7 @@ pub(super) fn diagnose(
             out.push(not_exactly_one_key(&site));
         }
         _ => {
-            let d = Diagnostic::error("invalid-value", format!("`{}`: {error}", site.dotted()));
+            let d = Diagnostic::error(Code::InvalidValue, format!("`{}`: {error}", site.dotted()));
             out.push(at_value(d, site.node));
         }
     }
@@ -122,7 +122,7 @@ fn unknown_keys(site: &Site<'_>, unexpected: &[String], out: &mut Vec<Diagnostic
     let known = parent.map(property_names).unwrap_or_default();
     for key in unexpected {
         let target = site.node.get(key).unwrap_or(site.node);
-        let mut d = Diagnostic::error("unknown-key", format!("unknown key `{key}`"));
+        let mut d = Diagnostic::error(Code::UnknownKey, format!("unknown key `{key}`"));
         if let Some(better) = did_you_mean(key, known.iter().copied()) {
             d = d.label(format!("did you mean `{better}`?"));
             d = d.hint(format!("replace `{key}` with `{better}`"));
@@ -148,7 +148,7 @@ fn missing_key(site: &Site<'_>, property: &Json) -> Diagnostic {
         format!("`{}`", site.dotted())
     };
     let d = Diagnostic::error(
-        "missing-key",
+        Code::MissingKey,
         format!("missing required key `{key}` in {place}"),
     )
     .hint(format!("add `{key} = ...`"));
@@ -165,7 +165,7 @@ fn wrong_type(site: &Site<'_>, kind: &TypeKind) -> Diagnostic {
     let node = site.node;
     let expected = type_names(kind);
     let mut d = Diagnostic::error(
-        "type",
+        Code::Type,
         format!(
             "`{}` must be {expected}, found {}",
             site.dotted(),
@@ -195,7 +195,7 @@ fn not_a_choice(site: &Site<'_>, options: &Json) -> Diagnostic {
         .unwrap_or_default();
     let got = scalar_text(site.node).unwrap_or_default();
     let d = Diagnostic::error(
-        "invalid-value",
+        Code::InvalidValue,
         format!("invalid value `{got}` for `{}`", site.dotted()),
     );
     let d = match did_you_mean(&got, choices.iter().map(String::as_str)) {
@@ -218,7 +218,7 @@ fn malformed(site: &Site<'_>) -> Diagnostic {
     } else {
         format!("invalid value `{got}` for `{}`", site.dotted())
     };
-    let d = Diagnostic::error("invalid-value", message)
+    let d = Diagnostic::error(Code::InvalidValue, message)
         .maybe_hint(what.map(|w| format!("expected {w}")));
     at_value(d, site.node)
 }
@@ -231,7 +231,7 @@ fn invalid_key(site: &Site<'_>, inner: &ValidationError<'_>) -> Diagnostic {
     let what = describe(site.document, &format!("{}{inner_path}", site.schema_path))
         .or_else(|| describe(site.document, &inner_path));
     let d = Diagnostic::error(
-        "invalid-key",
+        Code::InvalidKey,
         format!("invalid key `{key}` in `{}`", site.dotted()),
     )
     .maybe_hint(what.map(|w| format!("expected {w}")));
@@ -253,7 +253,7 @@ fn no_branch(site: &Site<'_>, context: &[Vec<ValidationError<'_>>], out: &mut Ve
         }
         _ => {
             let d = Diagnostic::error(
-                "type",
+                Code::Type,
                 format!(
                     "`{}` cannot be {}",
                     site.dotted(),
@@ -269,7 +269,7 @@ fn no_branch(site: &Site<'_>, context: &[Vec<ValidationError<'_>>], out: &mut Ve
 /// `minimum`, `maximum` and their exclusive forms: `bound` is "at least 1"
 /// or "at most 65535".
 fn out_of_range(site: &Site<'_>, what: &str, bound: String) -> Diagnostic {
-    let d = Diagnostic::error("invalid-value", format!("`{}` is {what}", site.dotted()))
+    let d = Diagnostic::error(Code::InvalidValue, format!("`{}` is {what}", site.dotted()))
         .hint(format!("use a value of {bound}"));
     at_value(d, site.node)
 }
@@ -278,7 +278,7 @@ fn out_of_range(site: &Site<'_>, what: &str, bound: String) -> Diagnostic {
 /// that take exactly one of their keys.
 fn not_exactly_one_key(site: &Site<'_>) -> Diagnostic {
     let d = Diagnostic::error(
-        "invalid-value",
+        Code::InvalidValue,
         format!("`{}` needs exactly one of its keys", site.dotted()),
     )
     .maybe_hint(site.owner_description().map(|w| format!("expected {w}")));
