@@ -23,5 +23,6 @@ mod diff;
 mod hooks;
 mod house;
 mod network_policy;
+mod properties;
 mod publish;
 mod reference;

@@ -235,3 +235,20 @@ pub mod reference;
 pub mod tools;
 
 pub use tools::{KUBERNETES_VALIDATE, PYYAML, RUAMEL_YAML, python, pytool, require};
+
+/// A TOML basic string for `s`.
+pub fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\u{:04X}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

@@ -7,7 +7,7 @@
 //! - The merge rules of the README hold for arbitrary trees, on the TOML tree
 //!   and on JSON alike.
 
-#[path = "../fuzz/src/lib.rs"]
+#[path = "../../fuzz/src/lib.rs"]
 mod harness;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,6 +22,8 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::Value as Json;
 use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::support::toml_string;
 
 #[test]
 fn fuzz_corpus_replays_without_a_panic() {
@@ -235,23 +237,6 @@ fn label_value() -> impl Strategy<Value = String> {
         prop::sample::select(LABEL_LOOKALIKES).prop_map(str::to_string),
         "([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?",
     ]
-}
-
-/// A TOML basic string for `s`.
-fn toml_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\u{:04X}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[derive(Debug)]
