@@ -6,10 +6,11 @@
 //! TOML trees, merges layers and expands variables; [`schema`] checks each
 //! file's shape; [`check`] checks meaning; [`render`] builds Kubernetes
 //! objects; [`kube`] verifies them against the official schemas; [`emit`]
-//! writes YAML; [`compile`] runs those stages for every (environment,
-//! service) pair. On top: [`output`] puts the tree on disk, [`diff`] compares
-//! two trees, [`git`] drives git and [`gitops`] publishes to and reads from
-//! the gitops branches. The library never prints and never exits.
+//! writes YAML; [`git`] drives git without knowing manifold; [`compile`] runs
+//! the stages for every (environment, service) pair. On top: [`output`] puts
+//! the tree on disk, [`diff`] compares two trees and [`gitops`] publishes to
+//! and reads from the gitops branches. ARCHITECTURE.md has the map. The
+//! library never prints and never exits.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod check;

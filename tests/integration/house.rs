@@ -265,3 +265,38 @@ fn the_reader_sees_grouped_and_nested_paths() {
     assert_eq!(segments_after("$crate::diag::x!()", "crate::"), ["diag"]);
     assert!(segments_after("use manifold_crate::x;", "crate::").is_empty());
 }
+
+/// ARCHITECTURE.md's code map names every top-level folder of `src/` once,
+/// as `### \`src/<name>/\``, in an order each folder's dependencies respect:
+/// a folder uses only folders listed before it. The binary's `cli` shares a
+/// heading with `main.rs`.
+#[test]
+fn the_architecture_code_map_matches_the_tree_and_its_order() {
+    let text = fs::read_to_string(repo_root().join("ARCHITECTURE.md")).unwrap();
+    let listed: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("### `src/"))
+        .filter_map(|l| l.split_once('/'))
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let graph = dependencies();
+    let folders: BTreeSet<&String> = graph.keys().collect();
+    let named: BTreeSet<&String> = listed.iter().collect();
+    assert_eq!(
+        named, folders,
+        "ARCHITECTURE.md's code map and the folders of src/ differ"
+    );
+    assert_eq!(listed.len(), named.len(), "a folder is listed twice: {listed:?}");
+    for (position, module) in listed.iter().enumerate() {
+        for edge in &graph[module] {
+            let target = listed.iter().position(|m| *m == edge.to).unwrap();
+            assert!(
+                target < position,
+                "ARCHITECTURE.md lists `{module}` before `{}`, which it uses ({}:{})",
+                edge.to,
+                edge.file,
+                edge.line
+            );
+        }
+    }
+}
