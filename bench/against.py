@@ -32,8 +32,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run(cmd: list[str], cwd: str | None = None, env: dict | None = None) -> None:
-    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
+def run(cmd: list[str], cwd: str | None = None, env: dict | None = None, stderr=None) -> None:
+    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=stderr)
 
 
 def build_binary(source: str, target: str) -> str:
@@ -57,8 +57,10 @@ def different(a: str, b: str) -> list[str]:
 
 
 def timed(binary: str, repo: str, args: list[str], scratch: str) -> float:
-    out = os.path.join(scratch, "timed-out")
-    shutil.rmtree(out, ignore_errors=True)
+    # A fresh directory each run, removed only at the end: file systems
+    # allocate slowly for a while after mass deletions, which would be timed.
+    out = tempfile.mkdtemp(prefix="timed-", dir=scratch)
+    os.rmdir(out)
     extra = ["-o", out] if args == ["build"] else []
     start = time.perf_counter()
     subprocess.run([binary, "-C", repo, *args, *extra], check=True,
@@ -99,7 +101,7 @@ def main() -> int:
             for name, binary in (("base", base), ("this", this)):
                 out = os.path.join(scratch, f"out-{name}")
                 shutil.rmtree(out, ignore_errors=True)
-                run([binary, "-C", repo, "build", "-o", out])
+                run([binary, "-C", repo, "build", "-o", out], stderr=subprocess.DEVNULL)
                 outs.append(out)
             diff = different(*outs)
             if diff:

@@ -20,7 +20,7 @@ use crate::diag::{Code, Diagnostic, FileId, did_you_mean, normalize};
 use crate::emit::{Tree, to_yaml};
 use crate::input::load::{EnvInput, Input, Project};
 use crate::input::tree::Node;
-use crate::model::{Directory, Environment};
+use crate::model::{Directory, Environment, Peer};
 use crate::render;
 use crate::schema::{self, Kind};
 
@@ -28,7 +28,7 @@ mod gitops;
 mod pair;
 
 use gitops::gitops_targets;
-use pair::{PairOutput, Prepared, finish_pair, merge_versions, prepare_pair};
+use pair::{PairOutput, finish_pair, merge_versions, peer, prepare_pair};
 
 /// One environment's rendered files.
 #[derive(Debug)]
@@ -81,26 +81,25 @@ pub fn compile(project: &Project, select: &[String]) -> Result<Compiled> {
     let pairs: Vec<(usize, &Input)> = (0..environments.len())
         .flat_map(|e| project.services.iter().map(move |s| (e, s)))
         .collect();
-    let prepared: Vec<Option<Result<Prepared, PairOutput>>> = pairs
+    let peers: Vec<Option<(String, Peer)>> = pairs
         .par_iter()
         .map(|&(e, svc)| {
             let (env_input, env, defaults) = &environments[e];
-            prepare_pair(env_input, env, *defaults, svc, &invalid)
+            peer(env_input, env, *defaults, svc, &invalid)
         })
         .collect();
     let mut directories: Vec<Directory> = environments.iter().map(|_| Directory::new()).collect();
-    for ((e, _), p) in pairs.iter().zip(&prepared) {
-        if let Some(Ok(p)) = p {
-            let (name, peer) = p.peer();
+    for ((e, _), peer) in pairs.iter().zip(peers) {
+        if let Some((name, peer)) = peer {
             directories[*e].insert(name, peer);
         }
     }
     let results: Vec<Option<PairOutput>> = pairs
         .par_iter()
-        .zip(prepared)
-        .map(|(&(e, _), p)| {
-            let (env_input, env, _) = &environments[e];
-            p.map(|p| match p {
+        .map(|&(e, svc)| {
+            let (env_input, env, defaults) = &environments[e];
+            let prepared = prepare_pair(env_input, env, *defaults, svc, &invalid)?;
+            Some(match prepared {
                 Ok(p) => finish_pair(p, &env_input.input.name, env, &directories[e]),
                 Err(failed) => failed,
             })

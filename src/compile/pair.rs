@@ -13,7 +13,7 @@ use crate::diag::{Code, Diagnostic, FileId, did_you_mean};
 use crate::emit::to_yaml;
 use crate::input::load::{EnvInput, Input};
 use crate::input::merge::merge;
-use crate::input::tree::{Node, Step};
+use crate::input::tree::{Node, Step, Table, Value};
 use crate::input::vars::interpolate;
 use crate::kube;
 use crate::model::{Directory, Environment, Peer, Service};
@@ -54,8 +54,7 @@ impl PairOutput {
     }
 }
 
-/// A pair merged and read into the typed model, waiting for the directory
-/// of its environment's services before it is checked and rendered.
+/// A pair merged and read into the typed model, to be checked and rendered.
 pub(super) struct Prepared {
     name: String,
     namespace: String,
@@ -65,14 +64,85 @@ pub(super) struct Prepared {
     svc: Service,
 }
 
-impl Prepared {
-    /// What this service shows the other services of its environment.
-    pub(super) fn peer(&self) -> (String, Peer) {
-        let containers = self.svc.containers.iter().flat_map(|c| c.ports.iter());
-        let ports = self.svc.ports.iter().chain(containers);
-        let ports = ports.map(|p| p.name.clone()).collect();
-        let namespace = self.namespace.clone();
-        (self.name.clone(), Peer { namespace, ports })
+/// The keys of a service the directory is made of, and those they depend on
+/// (`enabled`, and the variables `namespace` may use).
+const PEER_KEYS: [&str; 7] = [
+    "enabled",
+    "name",
+    "namespace",
+    "group",
+    "version",
+    "ports",
+    "containers",
+];
+
+/// What a service shows the others in this environment: its name, namespace
+/// and port names. Computed from the few keys it needs, merged by the same
+/// rules as the whole service but without holding every merged service at
+/// once; `None` where the pair compiles to nothing. Problems are left to the
+/// pair's own compile.
+pub(super) fn peer(
+    env_input: &EnvInput,
+    env: &Environment,
+    defaults: Option<&Node>,
+    svc_input: &Input,
+    invalid: &BTreeSet<FileId>,
+) -> Option<(String, Peer)> {
+    let service_tree = svc_input
+        .tree
+        .as_ref()
+        .filter(|_| !invalid.contains(&svc_input.file))?;
+    let overlay = overlay(env_input, &svc_input.name, invalid)?;
+    let pick = |node: &Node| {
+        let mut subset = Table::new();
+        for key in PEER_KEYS {
+            if let Some(value) = node.get(key) {
+                subset.insert(key.to_string(), value.clone());
+            }
+        }
+        Node {
+            value: Value::Table(subset),
+            origin: node.origin.clone(),
+            key: node.key.clone(),
+        }
+    };
+    let overlay = overlay.and_then(|o| o.tree.as_ref()).map(pick);
+    let mut tree = merged(
+        defaults.map(pick).as_ref(),
+        &pick(service_tree),
+        overlay.as_ref(),
+    );
+    if let Some(Value::Boolean(false)) = tree.get("enabled").map(|n| &n.value) {
+        return None;
+    }
+    let text = |tree: &Node, key: &str| tree.get(key).and_then(Node::as_str).map(str::to_string);
+    let name = text(&tree, "name").unwrap_or_else(|| svc_input.name.clone());
+    let namespace = text(&tree, "namespace").unwrap_or_else(|| env.namespace.clone());
+    expand(
+        &mut tree,
+        &name,
+        &env_input.input.name,
+        &namespace,
+        &mut Vec::new(),
+    );
+    let namespace = text(&tree, "namespace").unwrap_or(namespace);
+    let mut ports = port_names(tree.get("ports"));
+    if let Some(Value::Array(containers)) = tree.get("containers").map(|n| &n.value) {
+        for c in containers {
+            ports.extend(port_names(c.get("ports")));
+        }
+    }
+    Some((name, Peer { namespace, ports }))
+}
+
+fn port_names(ports: Option<&Node>) -> Vec<String> {
+    match ports.map(|n| &n.value) {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|p| p.get("name").and_then(Node::as_str))
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -94,8 +164,12 @@ pub(super) fn prepare_pair(
     let overlay = overlay(env_input, &svc_input.name, invalid)?;
     let env_name = env_input.input.name.as_str();
 
-    let mut tree = merged(defaults, service_tree, overlay);
-    if let Some(crate::input::tree::Value::Boolean(false)) = tree.get("enabled").map(|n| &n.value) {
+    let mut tree = merged(
+        defaults,
+        service_tree,
+        overlay.and_then(|o| o.tree.as_ref()),
+    );
+    if let Some(Value::Boolean(false)) = tree.get("enabled").map(|n| &n.value) {
         return None;
     }
     let name = tree
@@ -205,7 +279,7 @@ fn overlay<'a>(
 }
 
 /// defaults < service < overlay
-fn merged(defaults: Option<&Node>, service_tree: &Node, overlay: Option<&Input>) -> Node {
+fn merged(defaults: Option<&Node>, service_tree: &Node, overlay: Option<&Node>) -> Node {
     let mut tree = match defaults {
         Some(d) => {
             let mut base = d.clone();
@@ -215,7 +289,7 @@ fn merged(defaults: Option<&Node>, service_tree: &Node, overlay: Option<&Input>)
         }
         None => service_tree.clone(),
     };
-    if let Some(o) = overlay.and_then(|o| o.tree.as_ref()) {
+    if let Some(o) = overlay {
         merge(&mut tree, o);
     }
     tree

@@ -286,7 +286,11 @@ fn the_architecture_code_map_matches_the_tree_and_its_order() {
         named, folders,
         "ARCHITECTURE.md's code map and the folders of src/ differ"
     );
-    assert_eq!(listed.len(), named.len(), "a folder is listed twice: {listed:?}");
+    assert_eq!(
+        listed.len(),
+        named.len(),
+        "a folder is listed twice: {listed:?}"
+    );
     for (position, module) in listed.iter().enumerate() {
         for edge in &graph[module] {
             let target = listed.iter().position(|m| *m == edge.to).unwrap();
