@@ -29,6 +29,17 @@ pub const DEFAULT_BRANCH: &str = "gitops";
 /// Files manifold writes at the root of every gitops branch.
 pub const ROOT_FILES: [&str; 2] = [".gitattributes", "README.md"];
 
+/// Annotations that keep an object when it leaves the gitops branch: Flux
+/// and Argo CD prune what leaves, and these objects hold what nobody can
+/// render again (everything made in a namespace, the data on a volume).
+pub const KEEP_ON_PRUNE: [(&str, &str); 2] = [
+    ("argocd.argoproj.io/sync-options", "Prune=false"),
+    ("kustomize.toolkit.fluxcd.io/prune", "disabled"),
+];
+
+/// Kinds that hold data and so carry [`KEEP_ON_PRUNE`].
+pub const HOLDS_DATA: [&str; 3] = ["Namespace", "PersistentVolume", "PersistentVolumeClaim"];
+
 pub type Map = BTreeMap<String, String>;
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]

@@ -1,6 +1,8 @@
 //! The raw `objects`: any Kubernetes object, written as a table, passed
 //! through with the name (its key, unless set), the namespace (unless the
-//! kind is cluster-scoped) and the service's labels filled in.
+//! kind is cluster-scoped) and the service's labels filled in; objects that
+//! hold data (volumes, claims) get the do-not-prune annotations unless they
+//! set them.
 //!
 //! Nothing else is defaulted or checked here; `patches` apply to them as to
 //! rendered objects (`patch.rs`).
@@ -8,6 +10,7 @@
 use serde_json::Value as Json;
 
 use super::{Object, Scope};
+use crate::model::{HOLDS_DATA, KEEP_ON_PRUNE};
 
 pub(super) fn render(scope: &Scope<'_>, out: &mut Vec<Object>) {
     for (key, raw) in &scope.svc.objects {
@@ -30,6 +33,18 @@ impl Scope<'_> {
             if !is_cluster_scoped(&kind) {
                 meta.entry("namespace")
                     .or_insert_with(|| Json::String(self.namespace.clone()));
+            }
+            if HOLDS_DATA.contains(&kind.as_str()) {
+                let annotations = meta
+                    .entry("annotations")
+                    .or_insert_with(|| Json::Object(Default::default()));
+                if let Some(annotations) = annotations.as_object_mut() {
+                    for (k, v) in KEEP_ON_PRUNE {
+                        annotations
+                            .entry(k.to_string())
+                            .or_insert_with(|| Json::String(v.to_string()));
+                    }
+                }
             }
             let labels = meta
                 .entry("labels")

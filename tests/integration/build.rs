@@ -260,3 +260,64 @@ fn autoscaling_leaves_replicas_to_the_autoscaler() {
     assert!(hpa.contains("maxReplicas: 6\n  metrics:\n  - resource:\n      name: cpu\n      target:\n        averageUtilization: 75\n"), "{hpa}");
     assert!(read(&repo.path().join("out/dev/web/deployment-web.yaml")).contains("replicas: 1"));
 }
+
+/// Flux and Argo CD prune what leaves the branch: removing the last service
+/// of a namespace must not delete the namespace with everything made in it
+/// by hand, nor a claim with its data. An annotation set in the input wins.
+#[test]
+fn namespaces_and_volume_claims_carry_the_do_not_prune_annotations() {
+    let repo = fixture("minimal");
+    let web = repo.path().join("services/web.toml");
+    let text = read(&web);
+    fs::write(
+        &web,
+        format!(
+            "{text}
+[objects.data]
+apiVersion = \"v1\"
+kind = \"PersistentVolumeClaim\"
+spec = {{ accessModes = [\"ReadWriteOnce\"], resources = {{ requests = {{ storage = \"1Gi\" }} }} }}
+
+[objects.scratch]
+apiVersion = \"v1\"
+kind = \"PersistentVolumeClaim\"
+metadata = {{ annotations = {{ \"kustomize.toolkit.fluxcd.io/prune\" = \"enabled\" }} }}
+spec = {{ accessModes = [\"ReadWriteOnce\"], resources = {{ requests = {{ storage = \"1Gi\" }} }} }}
+"
+        ),
+    )
+    .unwrap();
+    build(repo.path());
+    let out = repo.path().join("out/dev");
+    assert_eq!(
+        read(&out.join("namespace.yaml")),
+        "\
+apiVersion: v1
+kind: Namespace
+metadata:
+  annotations:
+    argocd.argoproj.io/sync-options: Prune=false
+    kustomize.toolkit.fluxcd.io/prune: disabled
+  labels:
+    app.kubernetes.io/managed-by: manifold
+    env: dev
+  name: shop
+"
+    );
+    let data = read(&out.join("web/persistentvolumeclaim-data.yaml"));
+    assert!(
+        data.contains(
+            "  annotations:\n    argocd.argoproj.io/sync-options: Prune=false\n    kustomize.toolkit.fluxcd.io/prune: disabled\n"
+        ),
+        "{data}"
+    );
+    let scratch = read(&out.join("web/persistentvolumeclaim-scratch.yaml"));
+    assert!(
+        scratch.contains(
+            "  annotations:\n    argocd.argoproj.io/sync-options: Prune=false\n    kustomize.toolkit.fluxcd.io/prune: enabled\n"
+        ),
+        "{scratch}"
+    );
+    let deployment = read(&out.join("web/deployment-web.yaml"));
+    assert!(!deployment.contains("prune"), "{deployment}");
+}
