@@ -417,8 +417,14 @@ fn stem(path: &Path) -> String {
 
 fn display(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
+    let shown = rel
+        .components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
-        .join("/")
+        .join("/");
+    if shown.is_empty() {
+        ".".to_string()
+    } else {
+        shown
+    }
 }
