@@ -160,16 +160,9 @@ pub fn check_yaml(text: &str) -> Result<(), String> {
     }
 }
 
-/// Characters `emit` is known to write unescaped although strict readers
-/// refuse them: tolerated here so that fuzzing goes on to other problems.
-/// The ignored test `noncharacters_are_escaped` in `tests/properties.rs`
-/// fails until `emit` escapes them; then empty this list.
-pub const KNOWN_UNESCAPED: [char; 2] = ['\u{fffe}', '\u{ffff}'];
-
-/// Checks that `text` holds only characters YAML allows unescaped, less
-/// [`KNOWN_UNESCAPED`].
+/// Checks that `text` holds only characters YAML allows unescaped.
 pub fn check_yaml_characters(text: &str) -> Result<(), String> {
-    check_characters(text, &KNOWN_UNESCAPED)
+    check_characters(text, &[])
 }
 
 /// Checks that `text` holds only characters YAML allows unescaped, or in

@@ -162,8 +162,15 @@ fn is_block_safe(s: &str) -> bool {
         && !s.lines().any(|l| l.ends_with([' ', '\t']))
 }
 
+/// Characters written as `\u` escapes: outside YAML's printable set
+/// (controls, U+FFFE, U+FFFF), or read differently by some readers (the byte
+/// order mark, line and paragraph separators, NEL).
 fn needs_escape(c: char) -> bool {
-    c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}' || c == '\u{85}'
+    c.is_control()
+        || matches!(
+            c,
+            '\u{feff}' | '\u{2028}' | '\u{2029}' | '\u{85}' | '\u{fffe}' | '\u{ffff}'
+        )
 }
 
 fn write_quoted(out: &mut String, s: &str) {
