@@ -52,7 +52,7 @@ pub(super) fn check(
 ) -> Result<Option<String>> {
     let ours = source.commit.as_str();
     let meanwhile = if raced {
-        "while this publish ran, another moved it: "
+        " (moved there while this publish ran)"
     } else {
         ""
     };
@@ -77,7 +77,7 @@ pub(super) fn check(
             )));
         }
         return Err(refused(format!(
-            "`{branch}` was not made by manifold ({meanwhile}its tip {} has no `Source-Commit` trailer), so publishing {} would replace its files\n  = help: check that `{branch}` is the gitops branch, then pass `--take-over` to publish on top of it",
+            "`{branch}` was not made by manifold: its tip {}{meanwhile} has no `Source-Commit` trailer, so publishing {} would replace its files\n  = help: check that `{branch}` is the gitops branch, then pass `--take-over` to publish on top of it",
             short(&tip.commit),
             short(ours)
         )));
@@ -87,7 +87,7 @@ pub(super) fn check(
     }
     let older = |rule: String| {
         refused(format!(
-            "`{branch}` was published from {theirs_short}, and {ours_short} is older ({meanwhile}{rule}): publishing it would go back in time\n  = help: publish {theirs_short} or a later commit, or pass `--allow-older` to publish {ours_short} anyway",
+            "`{branch}` was published from {theirs_short}{meanwhile}, and {ours_short} is older ({rule}): publishing it would go back in time\n  = help: publish {theirs_short} or a later commit, or pass `--allow-older` to publish {ours_short} anyway",
             theirs_short = short(&theirs),
             ours_short = short(ours),
         ))

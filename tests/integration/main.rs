@@ -25,4 +25,5 @@ mod house;
 mod network_policy;
 mod properties;
 mod publish;
+mod publish_safety;
 mod reference;
