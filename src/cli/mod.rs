@@ -85,6 +85,14 @@ enum Command {
         /// Publish even when `services/` or `environments/` differ from HEAD.
         #[arg(long)]
         allow_dirty: bool,
+        /// Publish on top of a branch tip manifold did not make (no
+        /// `Source-Commit` trailer); its other files are removed.
+        #[arg(long)]
+        take_over: bool,
+        /// Publish a source commit older than the one the branch was
+        /// published from.
+        #[arg(long)]
+        allow_older: bool,
     },
 }
 
@@ -124,6 +132,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             message,
             dry_run,
             allow_dirty,
-        } => publish::publish(&root, &branch, message.as_deref(), dry_run, allow_dirty),
+            take_over,
+            allow_older,
+        } => publish::publish(
+            &root,
+            &branch,
+            message.as_deref(),
+            dry_run,
+            allow_dirty,
+            publish::Overrides {
+                take_over,
+                allow_older,
+            },
+        ),
     }
 }

@@ -14,12 +14,19 @@ use manifold::input::load;
 use super::Format;
 use super::report::{check_branch, exit, report};
 
+/// `--take-over` and `--allow-older`: what publish may replace.
+pub struct Overrides {
+    pub take_over: bool,
+    pub allow_older: bool,
+}
+
 pub fn publish(
     root: &Path,
     branch: &str,
     message: Option<&str>,
     dry_run: bool,
     allow_dirty: bool,
+    overrides: Overrides,
 ) -> Result<ExitCode> {
     check_branch(branch)?;
     let repo = Repo::open(root)?;
@@ -55,8 +62,22 @@ pub fn publish(
         message,
         dry_run,
         dirty: !dirty.is_empty(),
+        take_over: overrides.take_over,
+        allow_older: overrides.allow_older,
     };
-    let outcome = gitops::publish(&repo, &targets, &source, &options)?;
+    let outcome = match gitops::publish(&repo, &targets, &source, &options) {
+        Ok(outcome) => outcome,
+        Err(e) => match e.downcast::<gitops::Refused>() {
+            Ok(refused) => {
+                eprintln!("error: {refused}");
+                return Ok(exit(false));
+            }
+            Err(e) => return Err(e),
+        },
+    };
+    for note in &outcome.notes {
+        eprintln!("note: {note}");
+    }
     if outcome.retries > 0 {
         eprintln!(
             "note: another publish moved the branch meanwhile; rebuilt on top of it (attempt {})",

@@ -11,6 +11,6 @@ mod object;
 mod refs;
 mod repo;
 
-pub use object::{ObjectFormat, tree_id};
+pub use object::{ObjectFormat, bad_tree_path, tree_id};
 pub use refs::is_valid_branch_name;
-pub use repo::{Dirty, Repo, Source, Tip};
+pub use repo::{Dirty, Repo, Source, Tip, parse_iso_date};

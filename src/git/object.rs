@@ -97,6 +97,57 @@ pub fn tree_id(format: ObjectFormat, files: &BTreeMap<String, String>) -> String
     id(format, &root)
 }
 
+/// Why git would reject `path` as the path of a file in a tree (`git fsck`
+/// reports such entries and `git checkout` refuses them), or `None` when it
+/// is a plain path: segments separated by single `/`, none empty, `.` or
+/// `..`, none naming `.git` in any spelling a case-insensitive (HFS+, NTFS)
+/// file system reads as `.git`, and no NUL or backslash anywhere.
+pub fn bad_tree_path(path: &str) -> Option<String> {
+    if path.contains('\0') {
+        return Some("contains a NUL byte".into());
+    }
+    if path.contains('\\') {
+        return Some("contains a backslash".into());
+    }
+    for segment in path.split('/') {
+        match segment {
+            "" => return Some("has an empty segment (a leading, trailing or double `/`)".into()),
+            "." | ".." => return Some(format!("has a `{segment}` segment")),
+            s if is_dotgit(s) => return Some(format!("has a segment `{s}` that reads as `.git`")),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether a tree entry name is `.git` as git's fsck sees it: in any case,
+/// with the code points HFS+ ignores, with the trailing dots and spaces NTFS
+/// drops or an NTFS stream suffix (`:...`), or as the 8.3 short name
+/// `git~1`.
+fn is_dotgit(name: &str) -> bool {
+    let hfs: String = name
+        .chars()
+        .filter(|c| {
+            !matches!(c, '\u{200c}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{206a}'..='\u{206f}' | '\u{feff}')
+        })
+        .flat_map(char::to_lowercase)
+        .collect();
+    if hfs == ".git" {
+        return true;
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower == "git~1" {
+        return true;
+    }
+    match lower.strip_prefix(".git") {
+        Some(rest) => {
+            rest.starts_with(':')
+                || (!rest.is_empty() && rest.chars().all(|c| c == '.' || c == ' '))
+        }
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,5 +232,42 @@ mod tests {
         }
         let expected = git_in(&["write-tree"], "");
         assert_eq!(tree_id(ObjectFormat::Sha1, &files), expected);
+    }
+
+    #[test]
+    fn tree_paths_git_would_reject_are_named() {
+        for ok in [
+            "dev/web/deployment-web.yaml",
+            "README.md",
+            ".gitattributes",
+            "a/.github/x",
+            "git~2",
+            "...",
+            "a b/c\"d",
+        ] {
+            assert_eq!(bad_tree_path(ok), None, "{ok}");
+        }
+        for bad in [
+            "",
+            "/a",
+            "a/",
+            "a//b",
+            ".",
+            "a/./b",
+            "..",
+            "dev/../x",
+            ".git",
+            "a/.GIT/config",
+            ".Git/x",
+            ".git./x",
+            ".git  /x",
+            ".git::$INDEX_ALLOCATION/x",
+            "GIT~1/x",
+            ".g\u{200c}it/x",
+            "a\\b",
+            "a\0b",
+        ] {
+            assert!(bad_tree_path(bad).is_some(), "{bad:?}");
+        }
     }
 }

@@ -72,7 +72,9 @@ fn short(commit: &str) -> &str {
 }
 
 /// The commit message: subject, source, what changed per environment, and the
-/// `Source-Commit` and `Manifold-Version` trailers.
+/// `Source-Commit`, `Source-Date` (the source's committer date, which
+/// decides "older" where the history cannot) and `Manifold-Version`
+/// trailers.
 pub fn message(source: &Source, sections: &[Section], options: &Options) -> String {
     let subject = match options.message {
         Some(m) => m.trim().to_string(),
@@ -109,6 +111,9 @@ pub fn message(source: &Source, sections: &[Section], options: &Options) -> Stri
         }
     }
     s.push_str(&format!("\nSource-Commit: {}\n", source.commit));
+    if !source.date.is_empty() {
+        s.push_str(&format!("Source-Date: {}\n", source.date));
+    }
     if options.dirty {
         s.push_str("Source-Dirty: true\n");
     }
@@ -160,6 +165,7 @@ mod tests {
         let source = Source {
             commit: "0123456789abcdef0123456789abcdef01234567".into(),
             subject: "bump web to 1.2".into(),
+            date: "2024-05-01T12:00:00+02:00".into(),
         };
         let mut many: Vec<(String, Status)> = (0..23)
             .map(|i| (format!("s{i:02}/d.yaml"), Status::Added))
@@ -179,6 +185,8 @@ mod tests {
             message: None,
             dry_run: false,
             dirty: false,
+            take_over: false,
+            allow_older: false,
         };
         let msg = message(&source, &sections, &options);
         let mut expected = String::from(
@@ -188,7 +196,7 @@ mod tests {
             expected.push_str(&format!("  + s{i:02}/d.yaml\n"));
         }
         expected.push_str(&format!(
-            "  ... and 4 more\n\nprod: no changes\n\nSource-Commit: 0123456789abcdef0123456789abcdef01234567\nManifold-Version: {}\n",
+            "  ... and 4 more\n\nprod: no changes\n\nSource-Commit: 0123456789abcdef0123456789abcdef01234567\nSource-Date: 2024-05-01T12:00:00+02:00\nManifold-Version: {}\n",
             env!("CARGO_PKG_VERSION")
         ));
         assert_eq!(msg, expected);
@@ -199,6 +207,8 @@ mod tests {
                 message: Some("release 7"),
                 dry_run: false,
                 dirty: true,
+                take_over: false,
+                allow_older: false,
             },
         );
         assert!(custom.starts_with("release 7\n\nRendered from 0123456789abcdef0123456789abcdef01234567 with uncommitted changes:\n"), "{custom}");

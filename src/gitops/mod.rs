@@ -16,15 +16,20 @@
 //! pipeline.
 //!
 //! `branch` decides what goes where, `publish` writes the commits and moves
-//! the branches, `message` describes a commit, and `published` reads back
-//! what is published for `diff`.
+//! the branches, `guard` decides whether a branch tip may be replaced,
+//! `sweep` names the private refs and removes those of killed publishes,
+//! `message` describes a commit, and `published` reads back what is
+//! published for `diff`.
 
 mod branch;
+mod guard;
 mod message;
 mod publish;
 mod published;
+mod sweep;
 
 pub use branch::{Target, branch_tree, targets};
+pub use guard::Refused;
 pub use message::{Section, message};
 pub use publish::{Options, Outcome, Published, publish};
 pub use published::{Baseline, PublishedEnv, read_published};

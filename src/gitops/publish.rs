@@ -1,6 +1,8 @@
 //! Publishing: each branch's tree as one commit, all branches moved in one
 //! compare-and-swap ref transaction, redone on top of a publish that won a
-//! race.
+//! race. Before anything is written, every path is checked to be one git
+//! accepts in a tree, each branch tip is checked to be one this publish may
+//! replace (`guard`), and the private refs of killed publishes are swept.
 
 use std::collections::BTreeMap;
 
@@ -9,10 +11,12 @@ use anyhow::{Result, bail};
 use crate::diff::{Status, statuses};
 use crate::emit::Tree;
 use crate::git::fast_import::{FILE_MODE, quote};
-use crate::git::{Repo, Source, Tip, tree_id};
+use crate::git::{Repo, Source, Tip, bad_tree_path, tree_id};
 
 use super::branch::{Target, branch_tree};
+use super::guard;
 use super::message::{Section, message, sections};
+use super::sweep::{scratch_ref, sweep};
 
 /// How often a publish that lost a race recomputes and tries again.
 const MAX_ATTEMPTS: usize = 5;
@@ -25,6 +29,10 @@ pub struct Options<'a> {
     pub dry_run: bool,
     /// `services/` or `environments/` had uncommitted changes (allowed).
     pub dirty: bool,
+    /// Publish on top of a branch tip manifold did not make.
+    pub take_over: bool,
+    /// Publish a source older than the one the branch was published from.
+    pub allow_older: bool,
 }
 
 /// What happened to one branch.
@@ -54,6 +62,9 @@ pub struct Outcome {
     pub branches: Vec<Published>,
     /// Attempts that lost a race to another publish and were redone.
     pub retries: usize,
+    /// What is worth telling besides: a branch taken over, a decision made
+    /// by committer dates, private refs of killed publishes removed.
+    pub notes: Vec<String>,
 }
 
 /// A target's tree, ready to compare with its branch and commit.
@@ -79,6 +90,14 @@ pub fn publish(
         .map(|target| prepare(repo, target))
         .collect::<Result<Vec<Prepared>>>()?;
     let branches: Vec<String> = prepared.iter().map(|p| p.branch.clone()).collect();
+    let mut swept = Vec::new();
+    if !options.dry_run {
+        for name in sweep(repo)? {
+            swept.push(format!(
+                "removed `{name}`, left by a publish that was killed"
+            ));
+        }
+    }
     let mut retries = 0;
     loop {
         let tips = repo.tips(&branches)?;
@@ -95,10 +114,26 @@ pub fn publish(
             .iter()
             .map(|p| describe(repo, p, tips.get(&p.branch), source, options))
             .collect::<Result<Vec<Published>>>()?;
+        // A branch that changes must be one this publish may replace; the
+        // same rule holds against the tip of a publish that won a race.
+        let mut notes = swept.clone();
+        for r in results.iter().filter(|r| r.changed()) {
+            if let Some(tip) = tips.get(&r.branch) {
+                notes.extend(guard::check(
+                    repo,
+                    &r.branch,
+                    tip,
+                    source,
+                    options,
+                    retries > 0,
+                )?);
+            }
+        }
         if options.dry_run || results.iter().all(|r| !r.changed()) {
             return Ok(Outcome {
                 branches: results,
                 retries,
+                notes,
             });
         }
         let changed: Vec<(usize, &Prepared)> = results
@@ -108,10 +143,7 @@ pub fn publish(
             .filter(|(_, (r, _))| r.changed())
             .map(|(i, (_, p))| (i, p))
             .collect();
-        let scratch: Vec<String> = changed
-            .iter()
-            .map(|(i, _)| format!("refs/manifold/publish-{}-{i}", std::process::id()))
-            .collect();
+        let scratch: Vec<String> = changed.iter().map(|(i, _)| scratch_ref(*i)).collect();
         let commits = write_commits(repo, &results, &changed, &scratch)?;
         let Some(stderr) = move_refs(repo, &results, &changed, &commits, &scratch)? else {
             for (n, (i, _)) in changed.iter().enumerate() {
@@ -120,6 +152,7 @@ pub fn publish(
             return Ok(Outcome {
                 branches: results,
                 retries,
+                notes,
             });
         };
         let cleanup: String = scratch.iter().map(|s| format!("delete {s}\n")).collect();
@@ -146,6 +179,7 @@ pub fn publish(
 /// computed once for all attempts.
 fn prepare(repo: &Repo, target: &Target) -> Result<Prepared> {
     let files = branch_tree(target)?;
+    check_paths(&target.branch, &files)?;
     let ids: BTreeMap<String, String> = files
         .iter()
         .map(|(p, c)| (p.clone(), repo.format.hash("blob", c)))
@@ -161,6 +195,26 @@ fn prepare(repo: &Repo, target: &Target) -> Result<Prepared> {
             .map(|e| (e.name.clone(), e.path.clone()))
             .collect(),
     })
+}
+
+/// The last line of defence before `git fast-import`, which writes whatever
+/// path it is given: every path must be one git accepts in a tree, and no
+/// path may be both a file and a directory. Fails on the first that is not.
+fn check_paths(branch: &str, files: &Tree) -> Result<()> {
+    for path in files.keys() {
+        if let Some(problem) = bad_tree_path(path) {
+            bail!(
+                "refusing to publish {path:?} to `{branch}`: the path {problem}, which git rejects in a tree; nothing was written"
+            );
+        }
+        let mut dirs = path.match_indices('/').map(|(at, _)| &path[..at]);
+        if let Some(dir) = dirs.find(|d| files.contains_key(*d)) {
+            bail!(
+                "refusing to publish `{path}` to `{branch}`: `{dir}` is a file too, and a tree cannot hold both; nothing was written"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// What publishing `p` on top of `tip` changes, and its commit message; no

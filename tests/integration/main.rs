@@ -26,4 +26,5 @@ mod load_safety;
 mod network_policy;
 mod properties;
 mod publish;
+mod publish_safety;
 mod reference;

@@ -29,6 +29,7 @@ fn trailer<'a>(message: &'a str, key: &str) -> Option<&'a str> {
 fn the_first_publish_creates_an_orphan_branch_holding_the_build_output() {
     let repo = GitRepo::new("minimal");
     let head = repo.rev("HEAD").unwrap();
+    let date = repo.git(&["log", "-1", "--format=%cI", "HEAD"]);
     let run = repo.manifold(&["publish"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let tip = repo
@@ -71,9 +72,11 @@ prod: 4 added, 0 changed, 0 removed
   + README.md
 
 Source-Commit: {head}
+Source-Date: {date}
 Manifold-Version: {version}
 ",
         short = &head[..12],
+        date = date.trim(),
         version = env!("CARGO_PKG_VERSION")
     );
     assert_eq!(history[0].2.trim_end(), expected_message.trim_end());
@@ -130,6 +133,7 @@ fn a_changed_input_makes_exactly_one_commit_equal_to_the_build() {
         "version = \"1.2\"\n\n[rollout]\nmax_unavailable = 1\n",
     );
     let head = repo.commit_all("web 1.2 in prod");
+    let date = repo.git(&["log", "-1", "--format=%cI", "HEAD"]);
     let run = repo.manifold(&["publish"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let history = repo.history("gitops");
@@ -146,8 +150,9 @@ fn a_changed_input_makes_exactly_one_commit_equal_to_the_build() {
     assert_eq!(
         message.trim_end(),
         format!(
-            "publish {}: web 1.2 in prod\n\nRendered from {head}:\n    web 1.2 in prod\n\ndev: no changes\n\nprod: 0 added, 1 changed, 0 removed\n  ~ web/deployment-web.yaml\n\nSource-Commit: {head}\nManifold-Version: {}",
+            "publish {}: web 1.2 in prod\n\nRendered from {head}:\n    web 1.2 in prod\n\ndev: no changes\n\nprod: 0 added, 1 changed, 0 removed\n  ~ web/deployment-web.yaml\n\nSource-Commit: {head}\nSource-Date: {}\nManifold-Version: {}",
             &head[..12],
+            date.trim(),
             env!("CARGO_PKG_VERSION")
         )
     );
