@@ -309,8 +309,19 @@ fn sensitive(value: &Json) -> bool {
     }
 }
 
-/// Where a masked value was: the document's index, then keys and indices.
+/// Where a masked value was: the document's index or the named object's
+/// identity, then keys and indices.
 type Path = Vec<String>;
+
+/// `kind`, namespace and name of a named object, as the first element of a
+/// path (a NUL cannot occur in a document's index).
+fn identity(map: &Map<String, Json>) -> Option<String> {
+    let kind = field(map, "kind")?.as_str()?;
+    let metadata = field(map, "metadata")?.as_object()?;
+    let name = field(metadata, "name")?.as_str()?;
+    let namespace = field(metadata, "namespace").and_then(Json::as_str);
+    Some(format!("{kind}\0{}\0{name}", namespace.unwrap_or_default()))
+}
 
 /// Masks the documents and writes them in manifold's layout. Masked values
 /// are recorded in `values` by path; with `before`, the values of the old
@@ -349,6 +360,10 @@ fn mask(
     match value {
         Json::Object(map) => {
             let secret = is_secret(map);
+            // A named object's values are compared with the same object's,
+            // wherever it is in the file (moved into a `List`, say).
+            let mut own = identity(map).map(|id| vec![id]);
+            let path = own.as_mut().unwrap_or(path);
             for (key, child) in map.iter_mut() {
                 path.push(key.clone());
                 if secret && is_secret_block(key) {
@@ -499,6 +514,16 @@ type: Opaque
             assert!(old.contains(REDACTED), "{case:?}: {old}");
             assert_eq!(new, "");
         }
+    }
+
+    #[test]
+    fn a_named_secret_is_compared_with_itself_wherever_it_moved() {
+        let old = "kind: Secret\nmetadata: {name: db}\ndata: {a: x, b: y}\n";
+        let new = "kind: ConfigMap\n---\nkind: List\nitems:\n- {kind: Secret, metadata: {name: db}, data: {a: z, b: y}}\n";
+        assert_eq!(
+            text(old, new).1,
+            "kind: ConfigMap\n---\nitems:\n- data:\n    a: <redacted, changed>\n    b: <redacted>\n  kind: Secret\n  metadata:\n    name: db\nkind: List\n"
+        );
     }
 
     #[test]
