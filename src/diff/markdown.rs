@@ -153,7 +153,7 @@ mod tests {
 
     #[test]
     fn markdown_stays_under_the_comment_limit() {
-        let big: String = (0..5000).map(|i| format!("line: {i}\n")).collect();
+        let big: String = (0..5000).map(|i| format!("line{i}: {i}\n")).collect();
         let new: Tree = (0..20)
             .map(|i| (format!("s{i:02}/x.yaml"), big.clone().into_bytes()))
             .collect();

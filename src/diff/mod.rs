@@ -5,8 +5,10 @@
 //! tree renders); a structured change set comes out, with one unified diff per
 //! object file, and three renderers: text for a terminal, Markdown for a
 //! merge-request comment, JSON for machines. Values under `data` and
-//! `stringData` of a Secret are masked before anything is diffed, so no
-//! renderer can print them; a changed key still shows as changed.
+//! `stringData` of a Secret, in any YAML or JSON syntax, and kubectl's
+//! last-applied annotation are masked before anything is diffed, so no
+//! renderer can print them; a changed key still shows as changed. A file
+//! that cannot be parsed is counted, never printed.
 //!
 //! This stage is pure: it does not read git or files (`publish` and `main`
 //! fetch the trees), and it does not decide exit codes.
@@ -16,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use similar::TextDiff;
+use similar::{ChangeTag, TextDiff};
 
 use crate::emit::Tree;
 
@@ -27,7 +29,7 @@ mod text;
 
 pub use json::render_json;
 pub use markdown::{MARKDOWN_LIMIT, render_markdown};
-pub use mask::mask_secrets;
+pub use mask::{LAST_APPLIED, Masked, mask_secrets};
 pub use text::render_text;
 
 /// How an object file differs.
@@ -195,12 +197,8 @@ pub fn service_of(path: &str) -> Option<&str> {
 pub fn compare(name: &str, against: &str, old: &Tree, new: &Tree) -> EnvChanges {
     let mut groups: BTreeMap<Option<String>, Vec<ObjectChange>> = BTreeMap::new();
     for (path, status) in statuses(old, new) {
-        let before = old.get(&path).map(|b| String::from_utf8_lossy(b));
-        let after = new.get(&path).map(|b| String::from_utf8_lossy(b));
-        let (before, after) = mask_secrets(
-            before.as_deref().unwrap_or_default(),
-            after.as_deref().unwrap_or_default(),
-        );
+        let before = old.get(&path).map(Vec::as_slice).unwrap_or_default();
+        let after = new.get(&path).map(Vec::as_slice).unwrap_or_default();
         let a = match status {
             Status::Added => "/dev/null".to_string(),
             _ => format!("a/{name}/{path}"),
@@ -209,15 +207,37 @@ pub fn compare(name: &str, against: &str, old: &Tree, new: &Tree) -> EnvChanges 
             Status::Removed => "/dev/null".to_string(),
             _ => format!("b/{name}/{path}"),
         };
-        let mut diff = TextDiff::from_lines(before.as_str(), after.as_str())
-            .unified_diff()
-            .context_radius(3)
-            .header(&a, &b)
-            .to_string();
-        if diff.is_empty() {
-            // Only masked values differ in a way the mask cannot show.
-            diff = format!("--- {a}\n+++ {b}\n(only Secret values differ; they are not shown)\n");
-        }
+        let diff = match mask_secrets(before, after) {
+            Masked::Text { old, new } => {
+                let diff = TextDiff::from_lines(old.as_str(), new.as_str())
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&a, &b)
+                    .to_string();
+                if diff.is_empty() {
+                    // Only masked values, comments or layout differ, in a
+                    // way the masked rendering cannot show.
+                    format!(
+                        "--- {a}\n+++ {b}\n(only Secret values or YAML layout differ; they are not shown)\n"
+                    )
+                } else {
+                    diff
+                }
+            }
+            Masked::Unparseable => {
+                // Its lines may be a Secret's: counted, never printed.
+                let before = String::from_utf8_lossy(before);
+                let after = String::from_utf8_lossy(after);
+                let lines = TextDiff::from_lines(before.as_ref(), after.as_ref())
+                    .iter_all_changes()
+                    .filter(|c| c.tag() != ChangeTag::Equal)
+                    .count();
+                let s = if lines == 1 { "" } else { "s" };
+                format!(
+                    "--- {a}\n+++ {b}\n(cannot be parsed as YAML, so it is not shown: {lines} line{s} changed)\n"
+                )
+            }
+        };
         groups
             .entry(service_of(&path).map(str::to_string))
             .or_default()

@@ -20,6 +20,7 @@ mod ci;
 mod consumers;
 mod deploy;
 mod diff;
+mod diff_safety;
 mod hooks;
 mod house;
 mod load_safety;
