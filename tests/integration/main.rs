@@ -22,6 +22,7 @@ mod deploy;
 mod diff;
 mod hooks;
 mod house;
+mod names;
 mod network_policy;
 mod properties;
 mod publish;
