@@ -121,9 +121,10 @@ pub fn grammar_problem(grammar: Grammar, s: &str) -> Option<String> {
             if s.len() > SUBDOMAIN_MAX {
                 return Some(format!("is longer than {SUBDOMAIN_MAX} characters"));
             }
-            if let Some(c) = s.chars().find(|c| {
-                !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.'))
-            }) {
+            if let Some(c) = s
+                .chars()
+                .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.')))
+            {
                 return Some(if c.is_ascii_uppercase() {
                     "has uppercase letters".into()
                 } else {
