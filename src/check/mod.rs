@@ -23,6 +23,9 @@
 //! - `config`: `[config]` keys that look like secrets;
 //! - `files`: `[files]` paths that collide as ConfigMap keys;
 //! - `network_policy`: peers and ports of `[network_policy]`;
+//! - `names`: object names as composed, label and annotation keys, and the
+//!   sizes Kubernetes limits (annotations, ConfigMaps); also the
+//!   environment's labels and annotations;
 //! - `capacity`: the environment's requests fit its capacity.
 //!
 //! A new check for a service is a method in its own file (one
@@ -44,6 +47,7 @@ mod cron;
 mod env;
 mod files;
 mod kinds;
+mod names;
 mod network_policy;
 mod objects;
 mod placement;
@@ -56,6 +60,7 @@ mod versions;
 mod volumes;
 
 pub(crate) use capacity::{capacity, requests};
+pub(crate) use names::{bad_key, data_size, environment as environment_names, human};
 
 fn key(k: &str) -> Step {
     Step::Key(k.to_string())
@@ -65,6 +70,8 @@ fn key(k: &str) -> Step {
 /// from; `file` is the service file, for problems that no key explains.
 pub struct ServiceCheck<'a> {
     svc: &'a Service,
+    /// The service's name: `name`, or the file stem.
+    name: &'a str,
     tree: &'a Node,
     file: FileId,
     /// The overlay of this service in this environment, if any.
@@ -78,6 +85,7 @@ pub struct ServiceCheck<'a> {
 impl<'a> ServiceCheck<'a> {
     pub fn new(
         svc: &'a Service,
+        name: &'a str,
         tree: &'a Node,
         file: FileId,
         overlay: Option<FileId>,
@@ -86,6 +94,7 @@ impl<'a> ServiceCheck<'a> {
     ) -> Self {
         ServiceCheck {
             svc,
+            name,
             tree,
             file,
             overlay,
@@ -125,6 +134,7 @@ impl<'a> ServiceCheck<'a> {
             Self::config,
             Self::files,
             Self::network_policy,
+            Self::names,
         ];
         for concern in concerns {
             concern(&mut self);

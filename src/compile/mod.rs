@@ -7,24 +7,27 @@
 //! error produces no output at all. No I/O happens here.
 //!
 //! This file runs the stages in order and assembles each environment from its
-//! pairs; `pair` compiles one (environment, service) pair and `gitops`
-//! checks where each environment would be published.
+//! pairs; `pair` compiles one (environment, service) pair, `names` checks
+//! the names and paths of its rendered objects, and `gitops` checks where
+//! each environment would be published.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Result, bail};
 use rayon::prelude::*;
 
-use crate::check::{capacity, requests};
+use crate::check::{capacity, environment_names, requests};
 use crate::diag::{Code, Diagnostic, FileId, did_you_mean, normalize};
 use crate::emit::{Tree, to_yaml};
 use crate::input::load::{EnvInput, Input, Project};
 use crate::input::tree::Node;
+use crate::model::names::namespace_file;
 use crate::model::{Directory, Environment, Peer};
 use crate::render;
 use crate::schema::{self, Kind};
 
 mod gitops;
+mod names;
 mod pair;
 
 use gitops::gitops_targets;
@@ -77,6 +80,11 @@ pub fn compile(project: &Project, select: &[String]) -> Result<Compiled> {
     let mut diagnostics = project.diagnostics.clone();
     let invalid = validate_files(project, &mut diagnostics);
     let environments = selected(project, select, &invalid);
+    for (env_input, env, _) in &environments {
+        if let Some(tree) = &env_input.input.tree {
+            diagnostics.extend(environment_names(tree, env));
+        }
+    }
 
     let pairs: Vec<(usize, &Input)> = (0..environments.len())
         .flat_map(|e| project.services.iter().map(move |s| (e, s)))
@@ -172,13 +180,15 @@ fn validate_files(project: &Project, diagnostics: &mut Vec<Diagnostic>) -> BTree
                 .unwrap_or_default()
         })
         .collect();
-    let invalid: BTreeSet<FileId> = files
+    let mut invalid: BTreeSet<FileId> = files
         .iter()
         .zip(&schema_diags)
         .filter(|(_, d)| !d.is_empty())
         .map(|((_, input), _)| input.file)
         .collect();
     diagnostics.extend(schema_diags.into_iter().flatten());
+    // Reported by `load`; their names would fail every later check.
+    invalid.extend(project.misnamed.iter().copied());
     invalid
 }
 
@@ -228,7 +238,16 @@ fn assemble(
         if pair.objects.is_empty() {
             continue;
         }
-        namespaces.insert(pair.namespace.clone());
+        match namespace_file(&pair.namespace) {
+            Ok(_) => {
+                namespaces.insert(pair.namespace.clone());
+            }
+            Err(problem) => diagnostics.push(
+                Diagnostic::error(Code::InvalidName, format!("invalid namespace: {problem}"))
+                    .in_file(pair.file)
+                    .hint("namespaces are DNS-1123 labels: lowercase letters, digits and `-`"),
+            ),
+        }
         cpu += pair.requests.0;
         memory += pair.requests.1;
         biggest.push((pair.requests.0, pair.requests.1, pair.service.clone()));
@@ -247,7 +266,7 @@ fn assemble(
                 continue;
             }
             seen.insert(key, pair.service.clone());
-            let path = format!("{}/{}", pair.service, object.file);
+            let path = object.file;
             owners.insert(path.clone(), Some(pair.service.clone()));
             files.insert(path, object.yaml.into_bytes());
         }
@@ -257,7 +276,7 @@ fn assemble(
         let file = if *ns == env.namespace {
             "namespace.yaml".to_string()
         } else {
-            format!("namespace-{ns}.yaml")
+            namespace_file(ns).expect("checked when the pair was joined")
         };
         owners.insert(file.clone(), None);
         files.insert(file, to_yaml(&value).into_bytes());

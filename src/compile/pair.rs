@@ -19,10 +19,12 @@ use crate::kube;
 use crate::model::{Directory, Environment, Peer, Service};
 use crate::render::{self, Context, Object, Rendered};
 
+use super::names::checked_file;
 use super::requests;
 
 /// One rendered object, as text.
 pub(super) struct Emitted {
+    /// `<service>/<kind>-<name>.yaml`, in the environment's directory.
     pub(super) file: String,
     pub(super) kind: String,
     pub(super) name: String,
@@ -230,7 +232,8 @@ pub(super) fn finish_pair(
         tree,
         svc,
     } = p;
-    let mut diagnostics = ServiceCheck::new(&svc, &tree, file, overlay, env_name, directory).run();
+    let mut diagnostics =
+        ServiceCheck::new(&svc, &name, &tree, file, overlay, env_name, directory).run();
     if diagnostics.iter().any(Diagnostic::is_error) {
         return PairOutput::failed(name, file, diagnostics);
     }
@@ -245,7 +248,7 @@ pub(super) fn finish_pair(
         },
     );
     unmatched_patches(&rendered, &tree, &mut diagnostics);
-    let objects = emit_objects(rendered.objects, &tree, file, env, &mut diagnostics);
+    let objects = emit_objects(&name, rendered.objects, &tree, file, env, &mut diagnostics);
     PairOutput {
         requests: requests(&svc),
         service: name,
@@ -355,9 +358,10 @@ fn unmatched_patches(rendered: &Rendered, tree: &Node, diagnostics: &mut Vec<Dia
     }
 }
 
-/// Verifies each object against the environment's Kubernetes version and
-/// writes it as YAML.
+/// Verifies each object against the environment's Kubernetes version,
+/// checks its name and path, and writes it as YAML.
 fn emit_objects(
+    service: &str,
     objects: Vec<Object>,
     tree: &Node,
     file: FileId,
@@ -369,9 +373,12 @@ fn emit_objects(
         for problem in kube::validate(&env.kube_version, &object.value) {
             diagnostics.push(object_diagnostic(&object, &problem, tree, file, env));
         }
+        let Some(file) = checked_file(service, &object, tree, file, diagnostics) else {
+            continue;
+        };
         // The JSON is dropped here: only the text is kept for the whole run.
         emitted.push(Emitted {
-            file: format!("{}-{}.yaml", object.kind.to_lowercase(), object.name),
+            file,
             yaml: to_yaml(&object.value),
             kind: object.kind,
             name: object.name,

@@ -35,12 +35,15 @@ pub enum Code {
     KubernetesSchema,
     GitopsClash,
     Internal,
+    InvalidName,
+    TooLarge,
+    LargeObject,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 23] = [
+    pub const ALL: [Code; 26] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -64,6 +67,9 @@ impl Code {
         Code::KubernetesSchema,
         Code::GitopsClash,
         Code::Internal,
+        Code::InvalidName,
+        Code::TooLarge,
+        Code::LargeObject,
     ];
 
     /// The code as written in messages and JSON.
@@ -92,6 +98,9 @@ impl Code {
             Code::KubernetesSchema => "kubernetes-schema",
             Code::GitopsClash => "gitops-clash",
             Code::Internal => "internal",
+            Code::InvalidName => "invalid-name",
+            Code::TooLarge => "too-large",
+            Code::LargeObject => "large-object",
         }
     }
 
@@ -158,6 +167,15 @@ impl Code {
             }
             Code::Internal => {
                 "manifold could not read a merged service: a bug; please report it with the input."
+            }
+            Code::InvalidName => {
+                "A name Kubernetes would reject, as composed (`<name>-<track>`, `<name>-headless`, ...): a service or environment file name, a Service that is not a DNS-1035 label, a CronJob or StatefulSet name over 52 characters, a raw object's name or kind that is not a safe file name."
+            }
+            Code::TooLarge => {
+                "A ConfigMap or Secret above 1 MiB, or the annotations of an object above 256 KiB: the API server rejects it."
+            }
+            Code::LargeObject => {
+                "A warning, not an error: a ConfigMap or Secret above 256 KiB, too large for the last-applied annotation of client-side `kubectl apply` (use server-side apply)."
             }
         }
     }

@@ -50,6 +50,14 @@ impl Diagnostic {
         }
     }
 
+    /// A problem worth showing that does not fail the run.
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
     pub fn at(mut self, file: FileId, span: Range<usize>) -> Self {
         self.file = Some(file);
         self.span = Some(span);

@@ -4,8 +4,11 @@
 //! environments and `environments/<env>/<service>.toml` are overlays. Files are
 //! found in sorted order and read and parsed in parallel; the result is the
 //! same whatever the thread count. This stage reports TOML syntax errors and
-//! files that are in the wrong place; it does not look inside the tables.
+//! files that are in the wrong place, and file names that are not valid
+//! names (a service without `name`, an environment); it does not look inside
+//! the tables.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -13,6 +16,7 @@ use rayon::prelude::*;
 
 use super::tree::{Node, parse};
 use crate::diag::{Code, Diagnostic, FileId, Sources, did_you_mean};
+use crate::model::names::{Grammar, grammar_problem, suggest_label};
 
 /// A parsed file. `tree` is `None` when the file has syntax errors.
 #[derive(Debug)]
@@ -38,6 +42,9 @@ pub struct Project {
     /// Sorted by name.
     pub environments: Vec<EnvInput>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Services and environments whose file name is not a valid name (see
+    /// `diagnostics`): compiled no further.
+    pub misnamed: BTreeSet<FileId>,
 }
 
 enum Role {
@@ -201,7 +208,56 @@ fn build(mut project: Project, files: Vec<(Found, std::io::Result<Vec<u8>>)>) ->
         env.overlays.sort_by(|a, b| a.name.cmp(&b.name));
     }
     check_names(&mut project);
+    check_stems(&mut project);
     project
+}
+
+/// Services without `name` and environments are named after their file: the
+/// stem must be a DNS-1123 label. A service's Service, if it renders one, is
+/// held to DNS-1035 by the checks, at `[service]`.
+fn check_stems(project: &mut Project) {
+    let services = project
+        .services
+        .iter()
+        .filter(|s| s.tree.as_ref().is_some_and(|t| t.get("name").is_none()))
+        .map(|s| ("service", s));
+    let environments = project
+        .environments
+        .iter()
+        .map(|e| ("environment", &e.input));
+    for (what, input) in services.chain(environments) {
+        let Some(problem) = grammar_problem(Grammar::Dns1123Label, &input.name) else {
+            continue;
+        };
+        let path = &project.sources.get(input.file).path;
+        let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let rename = match suggest_label(&input.name) {
+            Some(better) => format!("rename the file to `{dir}/{better}.toml`"),
+            None => "rename the file".to_string(),
+        };
+        let hint = match what {
+            "service" => format!(
+                "a service is named after its file unless it sets `name`; names are {}, at most 63 characters; {rename}, or set `name`",
+                Grammar::Dns1123Label.describe()
+            ),
+            _ => format!(
+                "an environment is named after its file; names are {}, at most 63 characters; {rename} (and its overlay directory)",
+                Grammar::Dns1123Label.describe()
+            ),
+        };
+        project.diagnostics.push(
+            Diagnostic::error(
+                Code::InvalidName,
+                format!(
+                    "`{}` is not a valid {what} name: it {problem}",
+                    input.name.escape_debug()
+                ),
+            )
+            .in_file(input.file)
+            .hint(hint),
+        );
+        project.misnamed.insert(input.file);
+    }
 }
 
 fn attach_overlay(project: &mut Project, env: String, input: Input) {

@@ -3,13 +3,15 @@
 //! These mirror `schemas/*.schema.json` key for key and are deserialized from a
 //! tree that already passed the schema, so a mismatch here is a bug, not a user
 //! error. Defaults that the schema documents live here as `serde` defaults:
-//! they are the lowest layer of the merge order.
+//! they are the lowest layer of the merge order. `names` holds the
+//! Kubernetes name grammars and the paths of output files.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::Value as Json;
 
+pub mod names;
 mod units;
 
 pub use units::{duration_seconds, is_image_host, parse_quantity, quantity_value};

@@ -24,6 +24,7 @@ mod diff_safety;
 mod hooks;
 mod house;
 mod load_safety;
+mod names;
 mod network_policy;
 mod properties;
 mod publish;
