@@ -52,7 +52,17 @@ pub fn report(diags: &[Diagnostic], sources: &Sources, format: Format) -> Result
                 let color = anstream::AutoStream::choice(&std::io::stderr())
                     != anstream::ColorChoice::Never;
                 let _ = write!(err, "{}", diag::render_human(diags, sources, color));
-                let _ = writeln!(err, "{} found", plural(errors, "error"));
+                let warnings = diags.len() - errors;
+                let summary = match (errors, warnings) {
+                    (_, 0) => plural(errors, "error"),
+                    (0, _) => plural(warnings, "warning"),
+                    _ => format!(
+                        "{} and {}",
+                        plural(errors, "error"),
+                        plural(warnings, "warning")
+                    ),
+                };
+                let _ = writeln!(err, "{summary} found");
             }
         }
     }

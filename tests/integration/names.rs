@@ -53,6 +53,12 @@ fn a_config_above_256_kib_is_a_warning_that_does_not_fail_the_run() {
         run.stderr
     );
     assert!(run.stderr.contains("server-side apply"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("\n1 warning found\nok: 1 service in 2 environments"),
+        "{}",
+        run.stderr
+    );
 
     let json = manifold(repo.path(), &["validate", "--format", "json"]);
     assert_eq!(json.code, 0);
