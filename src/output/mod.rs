@@ -16,6 +16,10 @@
 //! byte for byte. A non-empty directory without the marker is never written
 //! into, so a mistyped `-o` cannot replace someone's files.
 //!
+//! Every path written or removed stays inside the output directory, and no
+//! symbolic link inside it is followed (`confine`). The temporary files of an
+//! update killed before its commit point are swept by the next build.
+//!
 //! This file writes a fresh output and the files of an update; `manifest`
 //! reads and writes `.manifold-output`; `journal` updates a previous output
 //! and finishes an interrupted update.
@@ -30,6 +34,7 @@ use rayon::prelude::*;
 
 use crate::git::ObjectFormat;
 
+mod confine;
 mod journal;
 mod manifest;
 
@@ -59,6 +64,9 @@ fn blob_id(content: &[u8]) -> String {
 /// directories (the selected environments); `None` means the whole directory
 /// is the output and every other file manifold wrote there is removed.
 pub fn write(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<Written> {
+    for path in tree.keys() {
+        confine::tree_path(path)?;
+    }
     let empty = match fs::read_dir(out) {
         Ok(mut entries) => entries.next().is_none(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
@@ -73,8 +81,8 @@ pub fn write(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<W
             out.display()
         );
     }
-    recover(out)?;
-    update(out, tree, scope)
+    let links = recover(out)?;
+    update(out, tree, scope, &links)
 }
 
 fn write_fresh(out: &Path, tree: &Files<'_>) -> Result<Written> {
@@ -140,8 +148,7 @@ fn write_files(root: &Path, files: &[(&str, &[u8])], suffix: &str) -> Result<Vec
                         made.insert(dir);
                     }
                 }
-                let mut file = fs::File::create(&target)
-                    .with_context(|| format!("cannot write `{}`", target.display()))?;
+                let mut file = create_new(&target)?;
                 file.write_all(content)
                     .with_context(|| format!("cannot write `{}`", target.display()))?;
                 metas.push(file.metadata()?);
@@ -154,6 +161,16 @@ fn write_files(root: &Path, files: &[(&str, &[u8])], suffix: &str) -> Result<Vec
         metas.extend(chunk?);
     }
     Ok(metas)
+}
+
+/// Creates `path`, which must not exist: never opens a file or a link that is
+/// already there.
+fn create_new(path: &Path) -> Result<fs::File> {
+    fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))
 }
 
 fn in_scope(path: &str, scope: Option<&[String]>) -> bool {
@@ -192,7 +209,9 @@ mod tests {
     use super::*;
 
     fn recorded_ids(out: &Path) -> Option<HashMap<String, String>> {
-        read_manifest(out).map(|m| m.into_iter().map(|(p, e)| (p, e.id)).collect())
+        read_manifest(out)
+            .unwrap()
+            .map(|m| m.into_iter().map(|(p, e)| (p, e.id)).collect())
     }
 
     pub(super) fn tree<'a>(files: &[(&str, &'a str)]) -> Files<'a> {
