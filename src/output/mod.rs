@@ -17,8 +17,9 @@
 //! into, so a mistyped `-o` cannot replace someone's files.
 //!
 //! Every path written or removed stays inside the output directory, and no
-//! symbolic link inside it is followed (`confine`). The temporary files of an
-//! update killed before its commit point are swept by the next build.
+//! symbolic link inside it is followed (`confine`). Staging directories of
+//! killed fresh builds are swept by the next build (`staging`), and so are
+//! the temporary files of an update killed before its commit point.
 //!
 //! This file writes a fresh output and the files of an update; `manifest`
 //! reads and writes `.manifold-output`; `journal` updates a previous output
@@ -37,6 +38,7 @@ use crate::git::ObjectFormat;
 mod confine;
 mod journal;
 mod manifest;
+mod staging;
 
 use journal::{JOURNAL, recover, update};
 use manifest::{Entry, MANIFEST, Manifest, manifest_text};
@@ -67,6 +69,7 @@ pub fn write(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<W
     for path in tree.keys() {
         confine::tree_path(path)?;
     }
+    staging::sweep(out)?;
     let empty = match fs::read_dir(out) {
         Ok(mut entries) => entries.next().is_none(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
@@ -86,21 +89,15 @@ pub fn write(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<W
 }
 
 fn write_fresh(out: &Path, tree: &Files<'_>) -> Result<Written> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let staging = parent.join(format!(".{name}{TMP_SUFFIX}-{}", std::process::id()));
+    let (parent, staging) = staging::paths(out);
+    fs::create_dir_all(&parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
     let result = (|| -> Result<()> {
-        if staging.exists() {
+        // Left by an earlier run that had this process's pid.
+        if fs::symlink_metadata(&staging).is_ok() {
             fs::remove_dir_all(&staging)?;
         }
         fs::create_dir(&staging)?;
+        staging::mark(&staging)?;
         let ids: Vec<String> = tree.par_iter().map(|(_, c)| blob_id(c)).collect();
         let files: Vec<(&str, &[u8])> = tree.iter().map(|(p, c)| (p.as_str(), *c)).collect();
         let metas = write_files(&staging, &files, "")?;
@@ -110,6 +107,7 @@ fn write_fresh(out: &Path, tree: &Files<'_>) -> Result<Written> {
             .map(|(path, (id, meta))| (path.clone(), Entry::of(id, meta)))
             .collect();
         fs::write(staging.join(MANIFEST), manifest_text(&manifest))?;
+        fs::remove_file(staging.join(staging::MARKER))?;
         // An empty directory in the way (e.g. just created by the user) goes.
         if out.exists() {
             fs::remove_dir(out)?;
