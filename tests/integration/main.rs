@@ -23,6 +23,7 @@ mod diff;
 mod hooks;
 mod house;
 mod network_policy;
+mod output_safety;
 mod properties;
 mod publish;
 mod reference;
