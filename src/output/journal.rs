@@ -10,8 +10,9 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
+use super::confine::{Links, damaged, relative, scan};
 use super::manifest::{Entry, MANIFEST, Manifest, manifest_text, read_manifest};
-use super::{Files, TMP_SUFFIX, Written, blob_id, in_scope, walk, write_files};
+use super::{Files, TMP_SUFFIX, Written, blob_id, create_new, in_scope, walk, write_files};
 
 /// The journal's file name, at the top of the output directory.
 pub(super) const JOURNAL: &str = ".manifold-journal";
@@ -24,13 +25,22 @@ enum State {
 }
 
 /// Brings a previous output up to date with `tree`, writing only what differs
-/// and removing what `tree` no longer has (within `scope`).
-pub(super) fn update(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<Written> {
-    let old = read_manifest(out);
+/// and removing what `tree` no longer has (within `scope`). Nothing is
+/// written if a path to write or remove is, or goes through, one of `links`.
+pub(super) fn update(
+    out: &Path,
+    tree: &Files<'_>,
+    scope: Option<&[String]>,
+    links: &Links,
+) -> Result<Written> {
+    let old = read_manifest(out)?;
     let existing: BTreeSet<String> = match &old {
         Some(m) => m.keys().filter(|p| in_scope(p, scope)).cloned().collect(),
         None => walk(out, scope)?,
     };
+    for path in tree.keys().chain(&existing) {
+        links.check(out, path)?;
+    }
     let empty = Manifest::new();
     let recorded = old.as_ref().unwrap_or(&empty);
     let entries: Vec<(&String, &&[u8])> = tree.iter().collect();
@@ -62,7 +72,7 @@ pub(super) fn update(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> 
     // The manifest may list a file someone already deleted: not a removal.
     let removals: Vec<&String> = existing
         .iter()
-        .filter(|p| !tree.contains_key(*p) && out.join(p).exists())
+        .filter(|p| !tree.contains_key(*p) && fs::symlink_metadata(out.join(p)).is_ok())
         .collect();
     written.removed = removals.len();
     if changes.is_empty() && removals.is_empty() {
@@ -72,7 +82,7 @@ pub(super) fn update(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> 
         return Ok(written);
     }
     stage(out, &changes, &mut manifest)?;
-    commit(out, &changes, &removals)?;
+    commit(out, &changes, &removals, links)?;
     Ok(written)
 }
 
@@ -124,14 +134,20 @@ fn stage(out: &Path, changes: &[(&str, &[u8])], manifest: &mut Manifest) -> Resu
         manifest.insert(path.to_string(), Entry::of(blob_id(content), meta));
     }
     let next = format!("{MANIFEST}{TMP_SUFFIX}");
-    fs::write(out.join(&next), manifest_text(manifest))
+    create_new(&out.join(&next))?
+        .write_all(manifest_text(manifest).as_bytes())
         .with_context(|| format!("cannot write `{}`", out.join(&next).display()))?;
     Ok(())
 }
 
 /// Step 2, the commit point: the journal names every step of the switch.
 /// Step 3: carry it out.
-fn commit(out: &Path, changes: &[(&str, &[u8])], removals: &[&String]) -> Result<()> {
+fn commit(
+    out: &Path,
+    changes: &[(&str, &[u8])],
+    removals: &[&String],
+    links: &Links,
+) -> Result<()> {
     let mut journal = String::new();
     for (path, _) in changes {
         journal.push_str("rename ");
@@ -147,14 +163,13 @@ fn commit(out: &Path, changes: &[(&str, &[u8])], removals: &[&String]) -> Result
     journal.push_str(MANIFEST);
     journal.push('\n');
     replace_file(out, JOURNAL, journal.as_bytes())?;
-    replay(out)
+    replay(out, links)
 }
 
 /// Writes `name` in `out` atomically: a temporary file, synced, renamed.
 fn replace_file(out: &Path, name: &str, content: &[u8]) -> Result<()> {
     let tmp = out.join(format!("{name}{TMP_SUFFIX}-write"));
-    let mut f =
-        fs::File::create(&tmp).with_context(|| format!("cannot write `{}`", tmp.display()))?;
+    let mut f = create_new(&tmp)?;
     f.write_all(content)?;
     f.sync_all()?;
     fs::rename(&tmp, out.join(name))
@@ -162,39 +177,87 @@ fn replace_file(out: &Path, name: &str, content: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Finishes an interrupted update: replays a committed journal, or sweeps the
-/// temporary files of one that never reached its commit point.
-pub(super) fn recover(out: &Path) -> Result<()> {
-    if out.join(JOURNAL).is_file() {
-        return replay(out);
+/// Finishes an interrupted update: replays a committed journal, then sweeps
+/// the temporary files left by one that never reached its commit point.
+/// Returns the symbolic links found in `out`, which nothing may go through.
+pub(super) fn recover(out: &Path) -> Result<Links> {
+    let scan = scan(out)?;
+    for name in [MANIFEST, JOURNAL] {
+        scan.links.check(out, name)?;
     }
-    for entry in walkdir::WalkDir::new(out) {
-        let entry = entry?;
-        if entry.file_type().is_file() && entry.file_name().to_string_lossy().contains(TMP_SUFFIX) {
-            fs::remove_file(entry.path())?;
+    if out.join(JOURNAL).is_file() {
+        replay(out, &scan.links)?;
+    }
+    for leftover in &scan.leftovers {
+        match fs::remove_file(leftover) {
+            Ok(()) => {}
+            // Renamed into place by the replay.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot remove `{}`", leftover.display()));
+            }
         }
     }
-    Ok(())
+    Ok(scan.links)
 }
 
-fn replay(out: &Path) -> Result<()> {
+/// What one line of the journal does.
+enum Step<'a> {
+    Rename(&'a str),
+    Remove(&'a str),
+}
+
+/// Reads every line of the journal before acting on any: a line that is not
+/// a step, or names a path that is not plain and relative or goes through a
+/// link, stops the replay with nothing done.
+fn steps<'a>(out: &Path, journal: &'a str, links: &Links) -> Result<Vec<Step<'a>>> {
+    journal
+        .lines()
+        .map(|line| {
+            let (op, path) = line.split_once(' ').unwrap_or(("", line));
+            let step = match op {
+                "rename" => Step::Rename(path),
+                "remove" => Step::Remove(path),
+                _ => return Err(damaged(out, JOURNAL, line, "is not a step")),
+            };
+            if let Some(why) = relative(path) {
+                return Err(damaged(out, JOURNAL, line, why));
+            }
+            links.check(out, path)?;
+            if let Step::Rename(_) = step {
+                let tmp = out.join(format!("{path}{TMP_SUFFIX}"));
+                if fs::symlink_metadata(&tmp).is_ok_and(|m| m.is_symlink()) {
+                    bail!(
+                        "refusing to finish the update `{}` describes: `{}` is a symbolic link, not content manifold wrote; nothing was written or removed: remove `{}` and build again",
+                        out.join(JOURNAL).display(),
+                        tmp.display(),
+                        out.display()
+                    );
+                }
+            }
+            Ok(step)
+        })
+        .collect()
+}
+
+fn replay(out: &Path, links: &Links) -> Result<()> {
     let journal_path = out.join(JOURNAL);
     let journal = fs::read_to_string(&journal_path)
         .with_context(|| format!("cannot read `{}`", journal_path.display()))?;
     let mut dirs = BTreeSet::new();
-    for line in journal.lines() {
-        let (op, path) = line.split_once(' ').unwrap_or(("", line));
-        let target = out.join(path);
-        match op {
-            "rename" => {
+    for step in steps(out, &journal, links)? {
+        match step {
+            Step::Rename(path) => {
+                let target = out.join(path);
                 let tmp = out.join(format!("{path}{TMP_SUFFIX}"));
                 // Already renamed by an interrupted replay: nothing to do.
-                if tmp.exists() {
+                if fs::symlink_metadata(&tmp).is_ok() {
                     fs::rename(&tmp, &target)
                         .with_context(|| format!("cannot write `{}`", target.display()))?;
                 }
             }
-            "remove" => {
+            Step::Remove(path) => {
+                let target = out.join(path);
                 match fs::remove_file(&target) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -207,10 +270,6 @@ fn replay(out: &Path) -> Result<()> {
                     dirs.insert(parent.to_path_buf());
                 }
             }
-            _ => bail!(
-                "`{}` is damaged: unexpected line `{line}`",
-                journal_path.display()
-            ),
         }
     }
     // Directories emptied by removals go too (deepest first).

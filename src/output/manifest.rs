@@ -7,6 +7,10 @@ use std::fs;
 use std::path::Path;
 use std::time::SystemTime;
 
+use anyhow::Result;
+
+use super::confine::{damaged, relative};
+
 /// The manifest's file name, at the top of the output directory.
 pub(super) const MANIFEST: &str = ".manifold-output";
 const HEADER: &str =
@@ -57,28 +61,47 @@ pub(super) fn manifest_text(manifest: &Manifest) -> String {
 }
 
 /// Reads a manifest; `None` if missing or not in this format (then the
-/// directory is walked and every file compared).
-pub(super) fn read_manifest(out: &Path) -> Option<Manifest> {
-    let text = fs::read_to_string(out.join(MANIFEST)).ok()?;
+/// directory is walked and every file compared). A line naming a path that is
+/// not plain and relative is an error: acting on it would write or remove
+/// outside the directory.
+pub(super) fn read_manifest(out: &Path) -> Result<Option<Manifest>> {
+    let Ok(text) = fs::read_to_string(out.join(MANIFEST)) else {
+        return Ok(None);
+    };
     let mut lines = text.lines();
-    if lines.next()? != HEADER {
-        return None;
+    if lines.next() != Some(HEADER) {
+        return Ok(None);
     }
     let mut manifest = Manifest::new();
     for line in lines {
-        let mut parts = line.splitn(4, ' ');
-        let (id, len, modified, path) =
-            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let Some((path, entry)) = parse(line) else {
+            return Ok(None);
+        };
+        if let Some(why) = relative(path) {
+            return Err(damaged(out, MANIFEST, path, why));
+        }
+        let Some(entry) = entry else {
+            return Ok(None);
+        };
+        manifest.insert(path.to_string(), entry);
+    }
+    Ok(Some(manifest))
+}
+
+/// One line of the manifest: its path, and its entry if the rest parses.
+fn parse(line: &str) -> Option<(&str, Option<Entry>)> {
+    let mut parts = line.splitn(4, ' ');
+    let (id, len, modified, path) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let entry = (|| {
         if id.len() != 40 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         let (secs, nanos) = modified.split_once('.')?;
-        let entry = Entry {
+        Some(Entry {
             id: id.to_string(),
             len: len.parse().ok()?,
             modified: (secs.parse().ok()?, nanos.parse().ok()?),
-        };
-        manifest.insert(path.to_string(), entry);
-    }
-    Some(manifest)
+        })
+    })();
+    Some((path, entry))
 }

@@ -16,6 +16,11 @@
 //! byte for byte. A non-empty directory without the marker is never written
 //! into, so a mistyped `-o` cannot replace someone's files.
 //!
+//! Every path written or removed stays inside the output directory, and no
+//! symbolic link inside it is followed (`confine`). Staging directories of
+//! killed fresh builds are swept by the next build (`staging`), and so are
+//! the temporary files of an update killed before its commit point.
+//!
 //! This file writes a fresh output and the files of an update; `manifest`
 //! reads and writes `.manifold-output`; `journal` updates a previous output
 //! and finishes an interrupted update.
@@ -30,8 +35,10 @@ use rayon::prelude::*;
 
 use crate::git::ObjectFormat;
 
+mod confine;
 mod journal;
 mod manifest;
+mod staging;
 
 use journal::{JOURNAL, recover, update};
 use manifest::{Entry, MANIFEST, Manifest, manifest_text};
@@ -59,6 +66,10 @@ fn blob_id(content: &[u8]) -> String {
 /// directories (the selected environments); `None` means the whole directory
 /// is the output and every other file manifold wrote there is removed.
 pub fn write(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<Written> {
+    for path in tree.keys() {
+        confine::tree_path(path)?;
+    }
+    staging::sweep(out)?;
     let empty = match fs::read_dir(out) {
         Ok(mut entries) => entries.next().is_none(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
@@ -73,26 +84,20 @@ pub fn write(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<W
             out.display()
         );
     }
-    recover(out)?;
-    update(out, tree, scope)
+    let links = recover(out)?;
+    update(out, tree, scope, &links)
 }
 
 fn write_fresh(out: &Path, tree: &Files<'_>) -> Result<Written> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let staging = parent.join(format!(".{name}{TMP_SUFFIX}-{}", std::process::id()));
+    let (parent, staging) = staging::paths(out);
+    fs::create_dir_all(&parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
     let result = (|| -> Result<()> {
-        if staging.exists() {
+        // Left by an earlier run that had this process's pid.
+        if fs::symlink_metadata(&staging).is_ok() {
             fs::remove_dir_all(&staging)?;
         }
         fs::create_dir(&staging)?;
+        staging::mark(&staging)?;
         let ids: Vec<String> = tree.par_iter().map(|(_, c)| blob_id(c)).collect();
         let files: Vec<(&str, &[u8])> = tree.iter().map(|(p, c)| (p.as_str(), *c)).collect();
         let metas = write_files(&staging, &files, "")?;
@@ -102,6 +107,7 @@ fn write_fresh(out: &Path, tree: &Files<'_>) -> Result<Written> {
             .map(|(path, (id, meta))| (path.clone(), Entry::of(id, meta)))
             .collect();
         fs::write(staging.join(MANIFEST), manifest_text(&manifest))?;
+        fs::remove_file(staging.join(staging::MARKER))?;
         // An empty directory in the way (e.g. just created by the user) goes.
         if out.exists() {
             fs::remove_dir(out)?;
@@ -140,8 +146,7 @@ fn write_files(root: &Path, files: &[(&str, &[u8])], suffix: &str) -> Result<Vec
                         made.insert(dir);
                     }
                 }
-                let mut file = fs::File::create(&target)
-                    .with_context(|| format!("cannot write `{}`", target.display()))?;
+                let mut file = create_new(&target)?;
                 file.write_all(content)
                     .with_context(|| format!("cannot write `{}`", target.display()))?;
                 metas.push(file.metadata()?);
@@ -154,6 +159,16 @@ fn write_files(root: &Path, files: &[(&str, &[u8])], suffix: &str) -> Result<Vec
         metas.extend(chunk?);
     }
     Ok(metas)
+}
+
+/// Creates `path`, which must not exist: never opens a file or a link that is
+/// already there.
+fn create_new(path: &Path) -> Result<fs::File> {
+    fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))
 }
 
 fn in_scope(path: &str, scope: Option<&[String]>) -> bool {
@@ -192,7 +207,9 @@ mod tests {
     use super::*;
 
     fn recorded_ids(out: &Path) -> Option<HashMap<String, String>> {
-        read_manifest(out).map(|m| m.into_iter().map(|(p, e)| (p, e.id)).collect())
+        read_manifest(out)
+            .unwrap()
+            .map(|m| m.into_iter().map(|(p, e)| (p, e.id)).collect())
     }
 
     pub(super) fn tree<'a>(files: &[(&str, &'a str)]) -> Files<'a> {

@@ -26,6 +26,7 @@ mod house;
 mod load_safety;
 mod names;
 mod network_policy;
+mod output_safety;
 mod properties;
 mod publish;
 mod publish_safety;
