@@ -7,10 +7,12 @@
 //! blob ids for the output manifest.
 
 pub mod fast_import;
+mod history;
 mod object;
 mod refs;
 mod repo;
 
+pub use history::parse_iso_date;
 pub use object::{ObjectFormat, bad_tree_path, tree_id};
 pub use refs::is_valid_branch_name;
-pub use repo::{Dirty, Repo, Source, Tip, parse_iso_date};
+pub use repo::{Dirty, Repo, Source, Tip};
