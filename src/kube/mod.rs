@@ -83,16 +83,18 @@ fn validator(version: &str, definition: &str) -> Arc<Compiled> {
 }
 
 /// Whether `api_version` belongs to an API group Kubernetes itself does not
-/// serve: core (`v1`) and `*.k8s.io` groups are always Kubernetes'.
+/// serve, as the vendored schema of the version says: core (`v1`) and every
+/// group with a kind there are Kubernetes'; any other group, `*.k8s.io` ones
+/// included (the Gateway API is `gateway.networking.k8s.io`), is a custom
+/// resource's.
 fn is_custom_group(catalog: &Catalog, api_version: &str) -> bool {
     let Some((group, _)) = api_version.split_once('/') else {
         return false;
     };
-    !group.ends_with(".k8s.io")
-        && !catalog
-            .kinds
-            .keys()
-            .any(|(a, _)| a.split_once('/').is_some_and(|(g, _)| g == group))
+    !catalog
+        .kinds
+        .keys()
+        .any(|(a, _)| a.split_once('/').is_some_and(|(g, _)| g == group))
 }
 
 /// One reason an object is invalid.
@@ -271,6 +273,23 @@ mod tests {
         );
         let gone = json!({"apiVersion": "networking.k8s.io/v1beta1", "kind": "Foo"});
         assert_eq!(validate("1.35", &gone).len(), 1);
+    }
+
+    /// Every `*.k8s.io` group used to be taken for Kubernetes' own, so an
+    /// HTTPRoute (Gateway API, a CRD) was refused as "not a built-in kind".
+    #[test]
+    fn groups_kubernetes_does_not_serve_are_custom_whatever_their_suffix() {
+        let route = json!({
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "HTTPRoute",
+            "metadata": {"name": "web"},
+            "spec": {"parentRefs": [{"name": "edge"}]}
+        });
+        for version in VERSIONS {
+            assert_eq!(validate(version, &route), vec![], "{version}");
+        }
+        let ingress = json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"}, "spec": {"rulez": []}});
+        assert_eq!(validate("1.35", &ingress).len(), 1);
     }
 
     #[test]
