@@ -219,6 +219,24 @@ fn selected<'a>(
         .collect()
 }
 
+/// Service names that more than one namespace of the environment uses:
+/// Kubernetes allows it, and their folders become `<name>@<namespace>` so
+/// that neither overwrites the other (`@` is in no name or namespace).
+fn names_in_several_namespaces(pairs: &[PairOutput]) -> BTreeSet<String> {
+    let mut namespaces: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for pair in pairs.iter().filter(|p| !p.objects.is_empty()) {
+        namespaces
+            .entry(pair.service.as_str())
+            .or_default()
+            .insert(pair.namespace.as_str());
+    }
+    namespaces
+        .into_iter()
+        .filter(|(_, ns)| ns.len() > 1)
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
 /// Joins an environment's pairs: namespaces, name clashes, capacity, and the
 /// kustomization.
 fn assemble(
@@ -233,6 +251,7 @@ fn assemble(
     let mut namespaces = BTreeSet::from([env.namespace.clone()]);
     let (mut cpu, mut memory) = (0.0, 0.0);
     let mut biggest: Vec<(f64, f64, String)> = Vec::new();
+    let shared = names_in_several_namespaces(&pairs);
     for pair in pairs {
         diagnostics.extend(pair.diagnostics);
         if pair.objects.is_empty() {
@@ -266,7 +285,23 @@ fn assemble(
                 continue;
             }
             seen.insert(key, pair.service.clone());
-            let path = object.file;
+            let path = match object.file.strip_prefix(&format!("{}/", pair.service)) {
+                Some(rest) if shared.contains(&pair.service) => {
+                    format!("{}@{}/{rest}", pair.service, pair.namespace)
+                }
+                _ => object.file,
+            };
+            if files.contains_key(&path) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::DuplicateName,
+                        format!("two objects would be written to `{path}`"),
+                    )
+                    .in_file(pair.file)
+                    .hint("rename a service, track or object so that each file is written once"),
+                );
+                continue;
+            }
             owners.insert(path.clone(), Some(pair.service.clone()));
             files.insert(path, object.yaml.into_bytes());
         }

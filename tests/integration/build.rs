@@ -321,3 +321,35 @@ metadata:
     let deployment = read(&out.join("web/deployment-web.yaml"));
     assert!(!deployment.contains("prune"), "{deployment}");
 }
+
+/// Kubernetes allows one name in two namespaces; two services named alike
+/// used to write the same files, one silently replacing the other.
+#[test]
+fn services_sharing_a_name_in_two_namespaces_get_a_folder_each() {
+    let repo = fixture("minimal");
+    fs::write(
+        repo.path().join("services/web-admin.toml"),
+        "name = \"web\"\nnamespace = \"admin\"\nimage = \"shop/admin\"\nversion = \"2\"\n",
+    )
+    .unwrap();
+    let run = manifold(repo.path(), &["build", "-e", "dev"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let tree = read_tree(&repo.path().join("out/dev"));
+    let files: Vec<&str> = tree.keys().map(String::as_str).collect();
+    assert_eq!(
+        files,
+        [
+            "kustomization.yaml",
+            "namespace-admin.yaml",
+            "namespace.yaml",
+            "web@admin/deployment-web.yaml",
+            "web@shop/deployment-web.yaml",
+            "web@shop/service-web.yaml",
+        ]
+    );
+    let admin = read(&repo.path().join("out/dev/web@admin/deployment-web.yaml"));
+    assert!(admin.contains("  namespace: admin\n"), "{admin}");
+    assert!(admin.contains("image: registry.example.com/shop/admin:2\n"), "{admin}");
+    let rendered = kubectl_kustomize(&repo.path().join("out/dev"));
+    assert_eq!(rendered.matches("kind: Deployment").count(), 2, "{rendered}");
+}
