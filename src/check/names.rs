@@ -162,9 +162,12 @@ impl ServiceCheck<'_> {
             ));
         }
         let node_selector = tables[3].1;
-        for (at, table, what) in &tables {
+        for (i, (at, table, what)) in tables.iter().enumerate() {
             for k in table.keys() {
-                if let Some(d) = bad_key(what, k) {
+                let reserved = (*what == "label" && i != 3)
+                    .then(|| reserved_label(k))
+                    .flatten();
+                if let Some(d) = bad_key(what, k).or(reserved) {
                     let mut path = at.clone();
                     path.push(key(k));
                     self.report(&path, true, d);
@@ -269,7 +272,8 @@ pub(crate) fn environment(tree: &Node, env: &Environment) -> Vec<Diagnostic> {
         ("annotations", &env.annotations, "annotation"),
     ] {
         for k in map.keys() {
-            if let Some(d) = bad_key(what, k) {
+            let reserved = (what == "label").then(|| reserved_label(k)).flatten();
+            if let Some(d) = bad_key(what, k).or(reserved) {
                 out.push(at(&[table, k], d));
             }
         }
@@ -302,6 +306,35 @@ pub(crate) fn bad_key(what: &str, k: &str) -> Option<Diagnostic> {
         .hint(format!(
             "{what} keys are `name` or `prefix/name`: the prefix a DNS-1123 subdomain (`example.com`), the name at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit"
         )),
+    )
+}
+
+/// A label manifold sets itself: a value written for it would be replaced
+/// without a word, or, on a Service, part from its selector.
+pub(crate) fn reserved_label(k: &str) -> Option<Diagnostic> {
+    let why = match k {
+        "app" | "app.kubernetes.io/name" => {
+            "manifold sets it to the service's name, and selectors use `app`; set `name` to change it"
+        }
+        "app.kubernetes.io/managed-by" => "manifold sets it to `manifold`",
+        "env" => "manifold sets it to the environment's name",
+        "group" | "app.kubernetes.io/part-of" => {
+            "manifold sets it from `group`; set `group` instead"
+        }
+        "track" => {
+            "manifold sets it to each track's name, and selectors use it; declare `[[tracks]]` instead"
+        }
+        "version" | "app.kubernetes.io/version" => {
+            "manifold sets it on workloads from `version`; set `version` instead"
+        }
+        _ => return None,
+    };
+    Some(
+        Diagnostic::error(
+            Code::ReservedLabel,
+            format!("label `{k}` is set by manifold"),
+        )
+        .hint(format!("remove it from `labels`: {why}")),
     )
 }
 

@@ -38,12 +38,13 @@ pub enum Code {
     InvalidName,
     TooLarge,
     LargeObject,
+    ReservedLabel,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 26] = [
+    pub const ALL: [Code; 27] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -70,6 +71,7 @@ impl Code {
         Code::InvalidName,
         Code::TooLarge,
         Code::LargeObject,
+        Code::ReservedLabel,
     ];
 
     /// The code as written in messages and JSON.
@@ -101,6 +103,7 @@ impl Code {
             Code::InvalidName => "invalid-name",
             Code::TooLarge => "too-large",
             Code::LargeObject => "large-object",
+            Code::ReservedLabel => "reserved-label",
         }
     }
 
@@ -176,6 +179,9 @@ impl Code {
             }
             Code::LargeObject => {
                 "A warning, not an error: a ConfigMap or Secret above 256 KiB, too large for the last-applied annotation of client-side `kubectl apply` (use server-side apply)."
+            }
+            Code::ReservedLabel => {
+                "A label manifold sets itself (`app`, `track`, `version`, `env`, `group` and their `app.kubernetes.io/` forms): a value written for it would be replaced, or part a Service from its selector."
             }
         }
     }

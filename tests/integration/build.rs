@@ -349,7 +349,14 @@ fn services_sharing_a_name_in_two_namespaces_get_a_folder_each() {
     );
     let admin = read(&repo.path().join("out/dev/web@admin/deployment-web.yaml"));
     assert!(admin.contains("  namespace: admin\n"), "{admin}");
-    assert!(admin.contains("image: registry.example.com/shop/admin:2\n"), "{admin}");
+    assert!(
+        admin.contains("image: registry.example.com/shop/admin:2\n"),
+        "{admin}"
+    );
     let rendered = kubectl_kustomize(&repo.path().join("out/dev"));
-    assert_eq!(rendered.matches("kind: Deployment").count(), 2, "{rendered}");
+    assert_eq!(
+        rendered.matches("kind: Deployment").count(),
+        2,
+        "{rendered}"
+    );
 }

@@ -61,6 +61,7 @@ cases! {
     raw_objects: "raw-objects",
     raw_secret_refused: "raw-secret-refused",
     request_above_limit: "request-above-limit",
+    reserved_labels: "reserved-labels",
     secret_literal: "secret-literal",
     service_name_starts_with_digit: "service-name-starts-with-digit",
     typo_in_overlay: "typo-in-overlay",
