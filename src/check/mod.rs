@@ -23,6 +23,7 @@
 //! - `config`: `[config]` keys that look like secrets;
 //! - `files`: `[files]` paths that collide as ConfigMap keys;
 //! - `network_policy`: peers and ports of `[network_policy]`;
+//! - `images`: a registry and an image that repeat a path segment;
 //! - `names`: object names as composed, label and annotation keys, and the
 //!   sizes Kubernetes limits (annotations, ConfigMaps); also the
 //!   environment's labels and annotations;
@@ -37,7 +38,7 @@
 use crate::diag::FileId;
 use crate::diag::{Code, Diagnostic, did_you_mean, one_of};
 use crate::input::tree::{Node, Step};
-use crate::model::{Directory, Service};
+use crate::model::{Directory, Environment, Service};
 
 mod autoscale;
 mod capacity;
@@ -46,6 +47,7 @@ mod containers;
 mod cron;
 mod env;
 mod files;
+mod images;
 mod kinds;
 mod names;
 mod network_policy;
@@ -66,6 +68,15 @@ fn key(k: &str) -> Step {
     Step::Key(k.to_string())
 }
 
+/// The environment a service is checked in.
+#[derive(Clone, Copy)]
+pub struct EnvContext<'a> {
+    pub name: &'a str,
+    pub settings: &'a Environment,
+    /// The services of the environment, for references between services.
+    pub directory: &'a Directory,
+}
+
 /// Checks one merged service. `tree` is the merged tree the service was read
 /// from; `file` is the service file, for problems that no key explains.
 pub struct ServiceCheck<'a> {
@@ -76,9 +87,7 @@ pub struct ServiceCheck<'a> {
     file: FileId,
     /// The overlay of this service in this environment, if any.
     overlay: Option<FileId>,
-    env_name: &'a str,
-    /// The services of the environment, for references between services.
-    directory: &'a Directory,
+    env: EnvContext<'a>,
     out: Vec<Diagnostic>,
 }
 
@@ -89,8 +98,7 @@ impl<'a> ServiceCheck<'a> {
         tree: &'a Node,
         file: FileId,
         overlay: Option<FileId>,
-        env_name: &'a str,
-        directory: &'a Directory,
+        env: EnvContext<'a>,
     ) -> Self {
         ServiceCheck {
             svc,
@@ -98,8 +106,7 @@ impl<'a> ServiceCheck<'a> {
             tree,
             file,
             overlay,
-            env_name,
-            directory,
+            env,
             out: Vec::new(),
         }
     }
@@ -134,6 +141,7 @@ impl<'a> ServiceCheck<'a> {
             Self::config,
             Self::files,
             Self::network_policy,
+            Self::images,
             Self::names,
         ];
         for concern in concerns {

@@ -33,14 +33,14 @@ impl ServiceCheck<'_> {
             path.extend(j.map(Step::Index));
             path
         };
-        let known: Vec<&str> = self.directory.keys().map(String::as_str).collect();
+        let known: Vec<&str> = self.env.directory.keys().map(String::as_str).collect();
         for (j, name) in rule.services.iter().enumerate() {
-            if !self.directory.contains_key(name) {
+            if !self.env.directory.contains_key(name) {
                 let d = unknown_reference(
                     "service",
                     name,
                     &known,
-                    &format!("peers are services of environment `{}`", self.env_name),
+                    &format!("peers are services of environment `{}`", self.env.name),
                 );
                 self.report(&at("services", Some(j)), false, d);
             }
@@ -77,7 +77,7 @@ impl ServiceCheck<'_> {
     /// An egress port name that a peer service of the rule does not declare.
     fn peer_port_problem(&self, rule: &NetworkRule, port: &str) -> Option<Diagnostic> {
         rule.services.iter().find_map(|name| {
-            let peer = self.directory.get(name)?;
+            let peer = self.env.directory.get(name)?;
             let ports: Vec<&str> = peer.ports.iter().map(String::as_str).collect();
             (!ports.contains(&port)).then(|| {
                 unknown_reference(

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::check::ServiceCheck;
+use crate::check::{EnvContext, ServiceCheck};
 use crate::diag::{Code, Diagnostic, FileId, did_you_mean};
 use crate::emit::to_yaml;
 use crate::input::load::{EnvInput, Input};
@@ -232,8 +232,19 @@ pub(super) fn finish_pair(
         tree,
         svc,
     } = p;
-    let mut diagnostics =
-        ServiceCheck::new(&svc, &name, &tree, file, overlay, env_name, directory).run();
+    let mut diagnostics = ServiceCheck::new(
+        &svc,
+        &name,
+        &tree,
+        file,
+        overlay,
+        EnvContext {
+            name: env_name,
+            settings: env,
+            directory,
+        },
+    )
+    .run();
     if diagnostics.iter().any(Diagnostic::is_error) {
         return PairOutput::failed(name, file, diagnostics);
     }

@@ -39,12 +39,13 @@ pub enum Code {
     TooLarge,
     LargeObject,
     ReservedLabel,
+    ImagePath,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 27] = [
+    pub const ALL: [Code; 28] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -72,6 +73,7 @@ impl Code {
         Code::TooLarge,
         Code::LargeObject,
         Code::ReservedLabel,
+        Code::ImagePath,
     ];
 
     /// The code as written in messages and JSON.
@@ -104,6 +106,7 @@ impl Code {
             Code::TooLarge => "too-large",
             Code::LargeObject => "large-object",
             Code::ReservedLabel => "reserved-label",
+            Code::ImagePath => "image-path",
         }
     }
 
@@ -179,6 +182,9 @@ impl Code {
             }
             Code::LargeObject => {
                 "A warning, not an error: a ConfigMap or Secret above 256 KiB, too large for the last-applied annotation of client-side `kubectl apply` (use server-side apply)."
+            }
+            Code::ImagePath => {
+                "A warning, not an error: the registry ends with the path segment the image starts with (`.../myorg` and `myorg/web`), so the reference repeats it."
             }
             Code::ReservedLabel => {
                 "A label manifold sets itself (`app`, `track`, `version`, `env`, `group` and their `app.kubernetes.io/` forms): a value written for it would be replaced, or part a Service from its selector."

@@ -68,7 +68,7 @@ pub struct Service {
     pub kind: WorkloadKind,
     pub group: Option<String>,
     pub namespace: Option<String>,
-    pub registry: Option<String>,
+    pub registry: Option<Registry>,
     pub image: Option<String>,
     pub version: Option<String>,
     pub replicas: Option<i32>,
@@ -109,6 +109,48 @@ pub struct Service {
     pub pod_annotations: Map,
     pub patches: BTreeMap<String, Json>,
     pub objects: BTreeMap<String, Json>,
+}
+
+/// A service's or container's `registry`: a prefix, or `false` for images
+/// used as written.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Registry {
+    Prefix(String),
+    /// Always `false` (the schema allows nothing else).
+    Off(bool),
+}
+
+/// The image reference of a container: the repository with the registry in
+/// front, unless the image names its own host or the registry is off, then
+/// `:version`. `container` overrides `service`, which overrides the
+/// environment's `env` registry.
+pub fn image_reference(
+    image: &str,
+    version: &str,
+    container: Option<&Registry>,
+    service: Option<&Registry>,
+    env: Option<&str>,
+) -> String {
+    match effective_registry(container, service, env) {
+        Some(r) if !is_image_host(image) => {
+            format!("{}/{image}:{version}", r.trim_end_matches('/'))
+        }
+        _ => format!("{image}:{version}"),
+    }
+}
+
+/// The registry that applies, if any.
+pub fn effective_registry<'a>(
+    container: Option<&'a Registry>,
+    service: Option<&'a Registry>,
+    env: Option<&'a str>,
+) -> Option<&'a str> {
+    match container.or(service) {
+        Some(Registry::Prefix(r)) => Some(r),
+        Some(Registry::Off(_)) => None,
+        None => env,
+    }
 }
 
 /// A literal that is rendered as a string whatever its TOML type.
@@ -318,6 +360,7 @@ pub struct Mount {
 pub struct Container {
     pub name: String,
     pub image: Option<String>,
+    pub registry: Option<Registry>,
     pub version: Option<String>,
     pub command: Option<Vec<String>>,
     pub args: Option<Vec<String>>,

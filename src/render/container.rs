@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity as KQuantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Scope, non_empty, non_empty_vec, secs32};
-use crate::model::{self, duration_seconds, is_image_host};
+use crate::model::{self, duration_seconds};
 
 impl Scope<'_> {
     /// The ports of the main and side containers, the main container's first.
@@ -24,13 +24,9 @@ impl Scope<'_> {
             .chain(self.svc.containers.iter().flat_map(|c| c.ports.iter()))
     }
 
-    fn image(&self, image: &str, version: &str) -> String {
-        let registry = self.svc.registry.as_ref().or(self.cx.env.registry.as_ref());
-        let repo = match registry {
-            Some(r) if !is_image_host(image) => format!("{}/{image}", r.trim_end_matches('/')),
-            _ => image.to_string(),
-        };
-        format!("{repo}:{version}")
+    fn image(&self, image: &str, version: &str, container: Option<&model::Registry>) -> String {
+        let env = self.cx.env.registry.as_deref();
+        model::image_reference(image, version, container, self.svc.registry.as_ref(), env)
     }
 
     /// The main container, whose environment is the service's `env` under
@@ -47,7 +43,7 @@ impl Scope<'_> {
         env.extend(track_env.clone());
         core::Container {
             name: self.cx.name.to_string(),
-            image: Some(self.image(image, version)),
+            image: Some(self.image(image, version, None)),
             image_pull_policy: svc.image_pull_policy.clone(),
             command: svc.command.clone(),
             args: svc.args.clone(),
@@ -116,6 +112,7 @@ impl Scope<'_> {
             image: Some(self.image(
                 c.image.as_deref().unwrap_or(image),
                 c.version.as_deref().unwrap_or(version),
+                c.registry.as_ref(),
             )),
             image_pull_policy: c.image_pull_policy.clone(),
             command: c.command.clone(),

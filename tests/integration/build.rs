@@ -360,3 +360,71 @@ fn services_sharing_a_name_in_two_namespaces_get_a_folder_each() {
         "{rendered}"
     );
 }
+
+/// The image rule: a registry goes in front of an image that names no host,
+/// the container's `registry` over the service's over the environment's,
+/// and `registry = false` uses the image as written (Docker Hub's `redis`
+/// used to become `registry.example.com/redis`, an image that does not
+/// exist). A registry and an image that repeat a segment are a warning.
+#[test]
+fn images_follow_the_registry_rule_and_registry_false_opts_out() {
+    let repo = fixture("minimal");
+    fs::write(
+        repo.path().join("services/cache.toml"),
+        r#"image = "redis"
+version = "7.2"
+registry = false
+
+[[containers]]
+name = "exporter"
+image = "oliver006/redis_exporter"
+version = "1.62"
+
+[[containers]]
+name = "agent"
+image = "shop/agent"
+version = "3"
+registry = "mirror.example.com/team"
+
+[[containers]]
+name = "probe"
+image = "team/probe"
+version = "1"
+registry = "mirror.example.com/team"
+"#,
+    )
+    .unwrap();
+    let run = manifold(repo.path(), &["build", "-e", "dev"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "warning: registry `mirror.example.com/team` and image `team/probe` both name `team`: the image is `mirror.example.com/team/team/probe`\n  --> services/cache.toml:18:9\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("\n1 warning found\n"), "{}", run.stderr);
+    let deployment = read(&repo.path().join("out/dev/cache/deployment-cache.yaml"));
+    let images: Vec<&str> = deployment
+        .lines()
+        .filter_map(|l| {
+            l.trim_start()
+                .trim_start_matches("- ")
+                .strip_prefix("image: ")
+        })
+        .collect();
+    assert_eq!(
+        images,
+        [
+            "redis:7.2",
+            "oliver006/redis_exporter:1.62",
+            "mirror.example.com/team/shop/agent:3",
+            "mirror.example.com/team/team/probe:1",
+        ]
+    );
+    let web = read(&repo.path().join("out/dev/web/deployment-web.yaml"));
+    assert!(
+        web.contains("image: registry.example.com/shop/web:1.0\n"),
+        "{web}"
+    );
+}
