@@ -140,6 +140,11 @@ impl ServiceCheck<'_> {
                 &svc.placement.node_selector,
                 "label",
             ),
+            (
+                vec![key("workload_annotations")],
+                &svc.workload_annotations,
+                "annotation",
+            ),
         ];
         if let Some(spec) = &svc.service {
             tables.push((vec![key("service"), key("labels")], &spec.labels, "label"));
@@ -198,6 +203,10 @@ impl ServiceCheck<'_> {
         let mut out = vec![
             (vec![key("annotations")], size(&svc.annotations)),
             (vec![key("pod_annotations")], size(&svc.pod_annotations)),
+            (
+                vec![key("workload_annotations")],
+                with(&svc.workload_annotations),
+            ),
         ];
         if let Some(spec) = &svc.service {
             out.push((

@@ -106,6 +106,7 @@ pub struct Service {
     pub network_policy: Option<NetworkPolicy>,
     pub labels: Map,
     pub annotations: Map,
+    pub workload_annotations: Map,
     pub pod_annotations: Map,
     pub patches: BTreeMap<String, Json>,
     pub objects: BTreeMap<String, Json>,

@@ -72,6 +72,11 @@ impl Scope<'_> {
         template_labels.insert("app.kubernetes.io/version".into(), version.into());
         let mut meta = self.meta(name);
         meta.labels = Some(template_labels.clone());
+        if !self.svc.workload_annotations.is_empty() {
+            let mut annotations = self.annotations.clone();
+            annotations.extend(self.svc.workload_annotations.clone());
+            meta.annotations = Some(annotations);
+        }
         // The autoscaler owns the replica count of the main track.
         let replicas = if self.svc.autoscale.is_some() && track == STABLE {
             None

@@ -428,3 +428,32 @@ registry = "mirror.example.com/team"
         "{web}"
     );
 }
+
+/// `annotations` go on every object; tools such as reloaders read theirs
+/// from the workload alone, which needed a patch before.
+#[test]
+fn workload_annotations_go_on_the_workload_only() {
+    let repo = fixture("minimal");
+    let web = repo.path().join("services/web.toml");
+    let text = read(&web);
+    fs::write(
+        &web,
+        format!(
+            "{text}\n[workload_annotations]\n\"configmap.reloader.stakater.com/reload\" = \"web\"\n\n[annotations]\nowner = \"shop\"\n"
+        ),
+    )
+    .unwrap();
+    build(repo.path());
+    let deployment = read(&repo.path().join("out/dev/web/deployment-web.yaml"));
+    let (workload, pod) = deployment.split_once("  template:\n").unwrap();
+    assert!(
+        workload.contains(
+            "  annotations:\n    configmap.reloader.stakater.com/reload: web\n    owner: shop\n"
+        ),
+        "{deployment}"
+    );
+    assert!(!pod.contains("reloader"), "{deployment}");
+    let service = read(&repo.path().join("out/dev/web/service-web.yaml"));
+    assert!(service.contains("    owner: shop\n"), "{service}");
+    assert!(!service.contains("reloader"), "{service}");
+}
