@@ -1,20 +1,16 @@
 //! Extra containers and init containers: names unique (the main container
-//! is named after the service), `restart` on init containers only, and the
+//! is named after the service, or `container_name`), `restart` on init containers only, and the
 //! resources and environment variables of each.
 
 use super::{ServiceCheck, key};
 use crate::diag::{Code, Diagnostic};
-use crate::input::tree::{Node, Step};
+use crate::input::tree::Step;
 
 impl ServiceCheck<'_> {
     pub(super) fn containers(&mut self) {
         let svc = self.svc;
-        let main = self
-            .tree
-            .get("name")
-            .and_then(Node::as_str)
-            .map(str::to_string);
-        let mut names: Vec<String> = main.into_iter().collect();
+        let main = svc.container_name.as_deref().unwrap_or(self.name);
+        let mut names: Vec<String> = vec![main.to_string()];
         for (list, containers) in [
             ("containers", &svc.containers),
             ("init_containers", &svc.init_containers),
@@ -23,7 +19,7 @@ impl ServiceCheck<'_> {
                 let at = vec![key(list), Step::Index(i)];
                 if names.contains(&c.name) {
                     let d = Diagnostic::error(Code::DuplicateName, format!("container name `{}` is used twice", c.name))
-                        .hint("the main container is named after the service; give each container a unique name");
+                        .hint("the main container is named after the service unless `container_name` is set; give each container a unique name");
                     let mut name_at = at.clone();
                     name_at.push(key("name"));
                     self.report(&name_at, false, d);

@@ -64,6 +64,7 @@ impl WorkloadKind {
 #[serde(default)]
 pub struct Service {
     pub name: Option<String>,
+    pub container_name: Option<String>,
     pub enabled: Option<bool>,
     pub kind: WorkloadKind,
     pub group: Option<String>,

@@ -42,7 +42,11 @@ impl Scope<'_> {
         let mut env = svc.env.clone();
         env.extend(track_env.clone());
         core::Container {
-            name: self.cx.name.to_string(),
+            name: svc
+                .container_name
+                .as_deref()
+                .unwrap_or(self.cx.name)
+                .to_string(),
             image: Some(self.image(image, version, None)),
             image_pull_policy: svc.image_pull_policy.clone(),
             command: svc.command.clone(),

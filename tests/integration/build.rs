@@ -457,3 +457,40 @@ fn workload_annotations_go_on_the_workload_only() {
     assert!(service.contains("    owner: shop\n"), "{service}");
     assert!(!service.contains("reloader"), "{service}");
 }
+
+/// The main container is named after the service unless `container_name`
+/// says otherwise; a side container of the same name is an error (it used
+/// to pass when the name came from the file stem, and the API server would
+/// refuse the pod).
+#[test]
+fn the_main_container_name_can_be_set_and_must_stay_unique() {
+    let repo = fixture("minimal");
+    let web = repo.path().join("services/web.toml");
+    let text = read(&web);
+    fs::write(
+        &web,
+        format!("container_name = \"app\"\n{text}\n[[containers]]\nname = \"web\"\nimage = \"shop/proxy\"\n"),
+    )
+    .unwrap();
+    build(repo.path());
+    let deployment = read(&repo.path().join("out/dev/web/deployment-web.yaml"));
+    let names: Vec<&str> = deployment
+        .lines()
+        .filter_map(|l| l.strip_prefix("        name: "))
+        .collect();
+    assert_eq!(names, ["app", "web"], "{deployment}");
+
+    fs::write(
+        &web,
+        format!("{text}\n[[containers]]\nname = \"web\"\nimage = \"shop/proxy\"\n"),
+    )
+    .unwrap();
+    let run = manifold(repo.path(), &["validate", "-e", "dev"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: container name `web` is used twice\n"),
+        "{}",
+        run.stderr
+    );
+}
