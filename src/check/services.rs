@@ -44,7 +44,29 @@ impl ServiceCheck<'_> {
             for (i, p) in spec.ports.iter().enumerate() {
                 let mut at = path.clone();
                 at.extend([key("ports"), Step::Index(i)]);
-                if !port_names.contains(&p.name.as_str()) {
+                if let Some(target) = &p.target_port {
+                    let mut target_at = at.clone();
+                    target_at.push(key("target_port"));
+                    self.port_ref(&target_at, target);
+                    let declared = |n: i32| {
+                        let containers = svc.containers.iter().flat_map(|c| c.ports.iter());
+                        svc.ports
+                            .iter()
+                            .chain(containers)
+                            .any(|c| c.port == Some(n))
+                    };
+                    if let model::PortRef::Number(n) = target
+                        && p.port.is_none()
+                        && !declared(*n)
+                    {
+                        let d = Diagnostic::error(
+                            Code::MissingKey,
+                            format!("Service port `{}` has no `port`, and no container port is {n}", p.name),
+                        )
+                        .hint("set `port`: with a numeric `target_port` of no declared port, there is no container port to take it from");
+                        self.report(&at, false, d);
+                    }
+                } else if !port_names.contains(&p.name.as_str()) {
                     let mut name_at = at.clone();
                     name_at.push(key("name"));
                     let d = unknown_reference(

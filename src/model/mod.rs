@@ -403,6 +403,8 @@ pub struct ServiceSpec {
 pub struct ServicePort {
     pub name: String,
     pub port: Option<i32>,
+    /// `None`: the container port named `name`.
+    pub target_port: Option<PortRef>,
     pub node_port: Option<i32>,
 }
 

@@ -74,6 +74,7 @@ impl Scope<'_> {
                 .map(|p| model::ServicePort {
                     name: p.name.clone(),
                     port: None,
+                    target_port: None,
                     node_port: None,
                 })
                 .collect()
@@ -83,14 +84,22 @@ impl Scope<'_> {
         listed
             .iter()
             .map(|sp| {
-                let container = self.all_ports().find(|p| p.name == sp.name);
+                let target = match &sp.target_port {
+                    Some(model::PortRef::Number(n)) => IntOrString::Int(*n),
+                    Some(model::PortRef::Name(name)) => IntOrString::String(name.clone()),
+                    None => IntOrString::String(sp.name.clone()),
+                };
+                let container = self.all_ports().find(|p| match &target {
+                    IntOrString::String(name) => p.name == *name,
+                    IntOrString::Int(n) => p.port == Some(*n),
+                });
                 core::ServicePort {
                     name: Some(sp.name.clone()),
                     port: sp
                         .port
                         .or(container.and_then(|c| c.port))
                         .unwrap_or_default(),
-                    target_port: Some(IntOrString::String(sp.name.clone())),
+                    target_port: Some(target),
                     node_port: sp.node_port,
                     protocol: Some(
                         container

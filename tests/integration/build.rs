@@ -494,3 +494,35 @@ fn the_main_container_name_can_be_set_and_must_stay_unique() {
         run.stderr
     );
 }
+
+/// A Service port targets the container port of its name unless
+/// `target_port` names another one or gives a number (applications whose
+/// ports have no names, or Services that rename a port).
+#[test]
+fn service_ports_may_target_a_number_or_another_name() {
+    let repo = fixture("minimal");
+    let web = repo.path().join("services/web.toml");
+    let text = read(&web).replace(
+        "ports = [{ name = \"http\", port = 80 }]",
+        "ports = [\n  { name = \"web\", port = 80, target_port = \"http\" },\n  { name = \"admin\", port = 9000, target_port = 9090 },\n]",
+    );
+    fs::write(&web, text).unwrap();
+    build(repo.path());
+    let service = read(&repo.path().join("out/dev/web/service-web.yaml"));
+    assert!(
+        service.contains(
+            "  ports:\n  - name: web\n    port: 80\n    protocol: TCP\n    targetPort: http\n  - name: admin\n    port: 9000\n    protocol: TCP\n    targetPort: 9090\n"
+        ),
+        "{service}"
+    );
+
+    let text = read(&web).replace("target_port = \"http\"", "target_port = \"htp\"");
+    fs::write(&web, text).unwrap();
+    let run = manifold(repo.path(), &["validate", "-e", "dev"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error: unknown port `htp`\n"),
+        "{}",
+        run.stderr
+    );
+}
