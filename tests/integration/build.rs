@@ -267,26 +267,21 @@ fn autoscaling_leaves_replicas_to_the_autoscaler() {
 #[test]
 fn namespaces_and_volume_claims_carry_the_do_not_prune_annotations() {
     let repo = fixture("minimal");
-    let web = repo.path().join("services/web.toml");
-    let text = read(&web);
-    fs::write(
-        &web,
-        format!(
-            "{text}
+    append(
+        &repo.path().join("services/web.toml"),
+        r#"
 [objects.data]
-apiVersion = \"v1\"
-kind = \"PersistentVolumeClaim\"
-spec = {{ accessModes = [\"ReadWriteOnce\"], resources = {{ requests = {{ storage = \"1Gi\" }} }} }}
+apiVersion = "v1"
+kind = "PersistentVolumeClaim"
+spec = { accessModes = ["ReadWriteOnce"], resources = { requests = { storage = "1Gi" } } }
 
 [objects.scratch]
-apiVersion = \"v1\"
-kind = \"PersistentVolumeClaim\"
-metadata = {{ annotations = {{ \"kustomize.toolkit.fluxcd.io/prune\" = \"enabled\" }} }}
-spec = {{ accessModes = [\"ReadWriteOnce\"], resources = {{ requests = {{ storage = \"1Gi\" }} }} }}
-"
-        ),
-    )
-    .unwrap();
+apiVersion = "v1"
+kind = "PersistentVolumeClaim"
+metadata = { annotations = { "kustomize.toolkit.fluxcd.io/prune" = "enabled" } }
+spec = { accessModes = ["ReadWriteOnce"], resources = { requests = { storage = "1Gi" } } }
+"#,
+    );
     build(repo.path());
     let out = repo.path().join("out/dev");
     assert_eq!(
@@ -434,15 +429,10 @@ registry = "mirror.example.com/team"
 #[test]
 fn workload_annotations_go_on_the_workload_only() {
     let repo = fixture("minimal");
-    let web = repo.path().join("services/web.toml");
-    let text = read(&web);
-    fs::write(
-        &web,
-        format!(
-            "{text}\n[workload_annotations]\n\"configmap.reloader.stakater.com/reload\" = \"web\"\n\n[annotations]\nowner = \"shop\"\n"
-        ),
-    )
-    .unwrap();
+    append(
+        &repo.path().join("services/web.toml"),
+        "\n[workload_annotations]\n\"configmap.reloader.stakater.com/reload\" = \"web\"\n\n[annotations]\nowner = \"shop\"\n",
+    );
     build(repo.path());
     let deployment = read(&repo.path().join("out/dev/web/deployment-web.yaml"));
     let (workload, pod) = deployment.split_once("  template:\n").unwrap();

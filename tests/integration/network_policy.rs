@@ -23,12 +23,9 @@ port = 9000
 "#,
     )
     .unwrap();
-    let web = repo.path().join("services/web.toml");
-    let text = fs::read_to_string(&web).unwrap();
-    fs::write(
-        &web,
-        format!(
-            r#"{text}
+    append(
+        &repo.path().join("services/web.toml"),
+        r#"
 [[network_policy.ingress]]
 services = ["api", "web"]
 ports = ["http"]
@@ -45,10 +42,8 @@ ports = ["grpc"]
 [[network_policy.egress]]
 ports = [53]
 protocol = "UDP"
-"#
-        ),
-    )
-    .unwrap();
+"#,
+    );
     let run = manifold(repo.path(), &["build", "-e", "dev"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let policy =

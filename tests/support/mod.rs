@@ -252,3 +252,9 @@ pub fn toml_string(s: &str) -> String {
     out.push('"');
     out
 }
+
+/// Appends `extra` to the file at `path`.
+pub fn append(path: &Path, extra: &str) {
+    let text = fs::read_to_string(path).unwrap();
+    fs::write(path, text + extra).unwrap();
+}
