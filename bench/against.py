@@ -8,7 +8,7 @@ worktree and this checkout, both in release mode, then for the bundled
 example and for generated repositories (bench/generate.py, 3 environments)
 
 - renders each with both binaries and compares the trees byte for byte
-  (`.manifold-output`, which records file times, aside);
+  (`.manifold-output` aside: its format differs between some revisions);
 - times `validate` and a fresh `build` with both, alternating, and prints the
   medians and their ratio.
 

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use super::confine::{Links, damaged, relative, scan};
 use super::manifest::{Entry, MANIFEST, Manifest, manifest_text, read_manifest};
+use super::stamps;
 use super::{Files, TMP_SUFFIX, Written, blob_id, create_new, in_scope, walk, write_files};
 
 /// The journal's file name, at the top of the output directory.
@@ -32,8 +33,12 @@ pub(super) fn update(
     tree: &Files<'_>,
     scope: Option<&[String]>,
     links: &Links,
+    cache: Option<&Path>,
 ) -> Result<Written> {
-    let old = read_manifest(out)?;
+    let mut old = read_manifest(out)?;
+    if let (Some(old), Some(cache)) = (&mut old, cache) {
+        stamps::load(cache, out, old);
+    }
     let existing: BTreeSet<String> = match &old {
         Some(m) => m.keys().filter(|p| in_scope(p, scope)).cloned().collect(),
         None => walk(out, scope)?,
@@ -76,13 +81,19 @@ pub(super) fn update(
         .collect();
     written.removed = removals.len();
     if changes.is_empty() && removals.is_empty() {
-        if old.as_ref() != Some(&manifest) {
-            replace_file(out, MANIFEST, manifest_text(&manifest).as_bytes())?;
+        let text = manifest_text(&manifest);
+        if old.as_ref().map(manifest_text).as_ref() != Some(&text) {
+            replace_file(out, MANIFEST, text.as_bytes())?;
         }
-        return Ok(written);
+    } else {
+        stage(out, &changes, &mut manifest)?;
+        commit(out, &changes, &removals, links)?;
     }
-    stage(out, &changes, &mut manifest)?;
-    commit(out, &changes, &removals, links)?;
+    if let Some(cache) = cache {
+        if old.as_ref() != Some(&manifest) {
+            stamps::save(cache, out, &manifest);
+        }
+    }
     Ok(written)
 }
 
@@ -292,8 +303,7 @@ fn replay(out: &Path, links: &Links) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{read_all, tree};
-    use super::super::write;
+    use super::super::tests::{read_all, tree, write};
     use super::*;
 
     #[test]

@@ -1,6 +1,8 @@
 //! `.manifold-output`: the marker of a directory manifold writes, listing
-//! every file it wrote with its git blob id, size and modification time, so
-//! an unchanged file is recognised without being read.
+//! every file it wrote with its git blob id and size. It depends on the
+//! content only, so the same input gives the same marker; the modification
+//! times that let a rebuild skip reading unchanged files live outside the
+//! tree (`stamps`).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -13,15 +15,16 @@ use super::confine::{damaged, relative};
 
 /// The manifest's file name, at the top of the output directory.
 pub(super) const MANIFEST: &str = ".manifold-output";
-const HEADER: &str =
-    "# written by manifold: the files of this directory with their git blob ids; do not edit";
+pub(super) const HEADER: &str = "# written by manifold: the files of this directory with their git blob ids and sizes; do not edit";
 
 /// What the manifest records of one file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Entry {
     pub(super) id: String,
-    len: u64,
-    modified: (u64, u32),
+    pub(super) len: u64,
+    /// The file's modification time when manifold wrote or last verified
+    /// it; from the stamp cache, so `None` when the cache has no word on it.
+    pub(super) modified: Option<(u64, u32)>,
 }
 
 impl Entry {
@@ -29,13 +32,14 @@ impl Entry {
         Entry {
             id,
             len: meta.len(),
-            modified: stamp(meta),
+            modified: Some(stamp(meta)),
         }
     }
 
-    /// Whether the file on disk still is what this entry describes.
+    /// Whether the file on disk still is what this entry describes, as far
+    /// as its size and time tell without reading it.
     pub(super) fn matches(&self, meta: &fs::Metadata) -> bool {
-        meta.len() == self.len && stamp(meta) == self.modified
+        meta.len() == self.len && Some(stamp(meta)) == self.modified
     }
 }
 
@@ -52,10 +56,7 @@ pub(super) fn manifest_text(manifest: &Manifest) -> String {
     text.push_str(HEADER);
     text.push('\n');
     for (path, e) in manifest {
-        text.push_str(&format!(
-            "{} {} {}.{:09} {path}\n",
-            e.id, e.len, e.modified.0, e.modified.1
-        ));
+        text.push_str(&format!("{} {} {path}\n", e.id, e.len));
     }
     text
 }
@@ -90,17 +91,16 @@ pub(super) fn read_manifest(out: &Path) -> Result<Option<Manifest>> {
 
 /// One line of the manifest: its path, and its entry if the rest parses.
 fn parse(line: &str) -> Option<(&str, Option<Entry>)> {
-    let mut parts = line.splitn(4, ' ');
-    let (id, len, modified, path) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let mut parts = line.splitn(3, ' ');
+    let (id, len, path) = (parts.next()?, parts.next()?, parts.next()?);
     let entry = (|| {
         if id.len() != 40 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
-        let (secs, nanos) = modified.split_once('.')?;
         Some(Entry {
             id: id.to_string(),
             len: len.parse().ok()?,
-            modified: (secs.parse().ok()?, nanos.parse().ok()?),
+            modified: None,
         })
     })();
     Some((path, entry))

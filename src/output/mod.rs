@@ -10,10 +10,10 @@
 //! run) or completed by the next run (the journal is replayed).
 //!
 //! `.manifold-output` marks the directory as manifold's and lists every file
-//! it wrote with its git blob id, size and modification time. A file whose
-//! new content has the recorded id and whose size and time on disk are the
-//! recorded ones is unchanged without being read; anything else is compared
-//! byte for byte. A non-empty directory without the marker is never written
+//! it wrote with its git blob id and size; the stamp cache outside the tree
+//! (`stamps`) has the time of each. A file whose new content has the recorded
+//! id and whose size and time on disk are the recorded ones is unchanged
+//! without being read; anything else is compared byte for byte. A non-empty directory without the marker is never written
 //! into, so a mistyped `-o` cannot replace someone's files.
 //!
 //! Every path written or removed stays inside the output directory, and no
@@ -22,7 +22,7 @@
 //! the temporary files of an update killed before its commit point.
 //!
 //! This file writes a fresh output and the files of an update; `manifest`
-//! reads and writes `.manifold-output`; `journal` updates a previous output
+//! reads and writes `.manifold-output`; `stamps` the file times; `journal` updates a previous output
 //! and finishes an interrupted update.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,6 +39,7 @@ mod confine;
 mod journal;
 mod manifest;
 mod staging;
+mod stamps;
 
 use journal::{JOURNAL, recover, update};
 use manifest::{Entry, MANIFEST, Manifest, manifest_text};
@@ -66,6 +67,18 @@ fn blob_id(content: &[u8]) -> String {
 /// directories (the selected environments); `None` means the whole directory
 /// is the output and every other file manifold wrote there is removed.
 pub fn write(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<Written> {
+    write_with(out, tree, scope, stamps::locate)
+}
+
+/// Where the stamp cache of an output directory is, if anywhere.
+type Locate = fn(&Path) -> Option<std::path::PathBuf>;
+
+fn write_with(
+    out: &Path,
+    tree: &Files<'_>,
+    scope: Option<&[String]>,
+    locate: Locate,
+) -> Result<Written> {
     for path in tree.keys() {
         confine::tree_path(path)?;
     }
@@ -76,7 +89,11 @@ pub fn write(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<W
         Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", out.display())),
     };
     if empty {
-        return write_fresh(out, tree);
+        let (written, manifest) = write_fresh(out, tree)?;
+        if let Some(cache) = locate(out) {
+            stamps::save(&cache, out, &manifest);
+        }
+        return Ok(written);
     }
     if !out.join(MANIFEST).is_file() {
         bail!(
@@ -85,13 +102,14 @@ pub fn write(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<W
         );
     }
     let links = recover(out)?;
-    update(out, tree, scope, &links)
+    update(out, tree, scope, &links, locate(out).as_deref())
 }
 
-fn write_fresh(out: &Path, tree: &Files<'_>) -> Result<Written> {
+/// Writes `tree` into a new directory; returns what it recorded.
+fn write_fresh(out: &Path, tree: &Files<'_>) -> Result<(Written, Manifest)> {
     let (parent, staging) = staging::paths(out);
     fs::create_dir_all(&parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
-    let result = (|| -> Result<()> {
+    let result = (|| -> Result<Manifest> {
         // Left by an earlier run that had this process's pid.
         if fs::symlink_metadata(&staging).is_ok() {
             fs::remove_dir_all(&staging)?;
@@ -113,16 +131,21 @@ fn write_fresh(out: &Path, tree: &Files<'_>) -> Result<Written> {
             fs::remove_dir(out)?;
         }
         fs::rename(&staging, out)?;
-        Ok(())
+        Ok(manifest)
     })();
-    if let Err(e) = result {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(e).with_context(|| format!("cannot write `{}`", out.display()));
+    match result {
+        Ok(manifest) => Ok((
+            Written {
+                added: tree.len(),
+                ..Written::default()
+            },
+            manifest,
+        )),
+        Err(e) => {
+            let _ = fs::remove_dir_all(&staging);
+            Err(e).with_context(|| format!("cannot write `{}`", out.display()))
+        }
     }
-    Ok(Written {
-        added: tree.len(),
-        ..Written::default()
-    })
 }
 
 /// Creates directories as needed and writes each file; returns each file's
@@ -210,6 +233,16 @@ mod tests {
         read_manifest(out)
             .unwrap()
             .map(|m| m.into_iter().map(|(p, e)| (p, e.id)).collect())
+    }
+
+    /// `write`, with the stamp cache beside the output directory instead of
+    /// in the user's cache folder.
+    pub(super) fn write(out: &Path, tree: &Files<'_>, scope: Option<&[String]>) -> Result<Written> {
+        write_with(out, tree, scope, beside)
+    }
+
+    fn beside(out: &Path) -> Option<std::path::PathBuf> {
+        Some(out.with_extension("stamps"))
     }
 
     pub(super) fn tree<'a>(files: &[(&str, &'a str)]) -> Files<'a> {
@@ -329,6 +362,62 @@ mod tests {
         let ids = recorded_ids(&out).unwrap();
         assert_eq!(ids.len(), 3);
         assert_eq!(ids["dev/b/y.yaml"], blob_id(b"22"));
+    }
+
+    #[test]
+    fn the_marker_is_the_same_for_the_same_content_and_the_times_live_outside() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        let files = tree(&[("dev/x.yaml", "1"), ("dev/y.yaml", "22")]);
+        write(&a, &files, None).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write(&b, &files, None).unwrap();
+        let marker = fs::read_to_string(a.join(MANIFEST)).unwrap();
+        assert_eq!(marker, fs::read_to_string(b.join(MANIFEST)).unwrap());
+        assert_eq!(
+            marker,
+            format!(
+                "{}\n{} 1 dev/x.yaml\n{} 2 dev/y.yaml\n",
+                manifest::HEADER,
+                blob_id(b"1"),
+                blob_id(b"22")
+            )
+        );
+        let stamps = fs::read_to_string(a.with_extension("stamps")).unwrap();
+        for (content, path) in [("1", "dev/x.yaml"), ("22", "dev/y.yaml")] {
+            let recorded = format!("{} {} ", blob_id(content.as_bytes()), content.len());
+            assert!(
+                stamps
+                    .lines()
+                    .any(|l| l.starts_with(&recorded) && l.ends_with(&format!(" {path}"))),
+                "{stamps}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_stamp_cache_spares_reading_unchanged_files_and_is_only_a_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let files = tree(&[("dev/x.yaml", "same")]);
+        write(&out, &files, None).unwrap();
+        // Same size and time, other content: only a read would tell, and the
+        // cache vouches for the file, so it is not read.
+        let target = out.join("dev/x.yaml");
+        let time = fs::metadata(&target).unwrap().modified().unwrap();
+        fs::write(&target, "edit").unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&target)
+            .unwrap()
+            .set_modified(time)
+            .unwrap();
+        assert_eq!(write(&out, &files, None).unwrap().unchanged, 1);
+        assert_eq!(fs::read_to_string(&target).unwrap(), "edit");
+        // Without the cache every file is read, and the edit is undone.
+        fs::remove_file(out.with_extension("stamps")).unwrap();
+        assert_eq!(write(&out, &files, None).unwrap().changed, 1);
+        assert_eq!(fs::read_to_string(&target).unwrap(), "same");
     }
 
     #[test]

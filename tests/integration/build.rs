@@ -44,6 +44,39 @@ fn output_is_byte_identical_for_any_thread_count() {
 }
 
 #[test]
+fn the_same_input_gives_the_same_output_directory_marker_included() {
+    let repo = fixture("minimal");
+    let out = repo.path().join("out");
+    let other = repo.path().join("other");
+    let everything = |dir: &std::path::Path| {
+        let mut files = read_tree(dir);
+        let marker = fs::read(dir.join(".manifold-output")).unwrap();
+        files.insert(".manifold-output".into(), marker);
+        files
+    };
+    assert_eq!(manifold(repo.path(), &["build"]).code, 0);
+    let first = everything(&out);
+    // A rebuild, a build elsewhere, and a change undone all give it again.
+    assert_eq!(manifold(repo.path(), &["build"]).code, 0);
+    assert_same_tree(&everything(&out), &first, "a rebuild");
+    let run = manifold(repo.path(), &["build", "-o", other.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_same_tree(&everything(&other), &first, "another directory");
+    let web = repo.path().join("services/web.toml");
+    let source = fs::read_to_string(&web).unwrap();
+    fs::write(
+        &web,
+        source.replace("memory = \"256Mi\"", "memory = \"300Mi\""),
+    )
+    .unwrap();
+    assert_eq!(manifold(repo.path(), &["build"]).code, 0);
+    assert_ne!(everything(&out), first, "the change is built");
+    fs::write(&web, &source).unwrap();
+    assert_eq!(manifold(repo.path(), &["build"]).code, 0);
+    assert_same_tree(&everything(&out), &first, "a change undone");
+}
+
+#[test]
 fn a_failed_build_leaves_the_previous_output_untouched() {
     let repo = fixture("minimal");
     let out = repo.path().join("out");

@@ -30,6 +30,12 @@ pub fn manifold(dir: &Path, args: &[&str]) -> Run {
         .args(args)
         .env("NO_COLOR", "1")
         .env_remove("CLICOLOR_FORCE")
+        // The stamp cache of outputs outside a git repository: not the
+        // user's own cache folder.
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("manifold-tests-cache"),
+        )
         .output()
         .expect("manifold runs");
     Run {
@@ -61,7 +67,8 @@ pub fn overlay_dir(from: &Path, to: &Path) {
 }
 
 /// Every file under `dir`, relative path -> content, without manifold's
-/// record of what it wrote (`.manifold-output`, which holds file times).
+/// marker of what it wrote (`.manifold-output`, not part of what is
+/// published).
 pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
     if !dir.exists() {
