@@ -36,7 +36,7 @@ impl ServiceCheck<'_> {
                     self.report(&r, true, d);
                 }
                 self.resources_at(&at, &c.resources);
-                self.env_at(&at, &c.env);
+                self.container_env(&at, c);
             }
         }
     }

@@ -37,7 +37,7 @@ impl ServiceCheck<'_> {
                     d,
                 );
             }
-            self.env_at(&[key("tracks"), Step::Index(i)], &t.env);
+            self.track_env(i, t);
         }
         if let Some(serve) = &svc.serve {
             if !names.contains(&serve.as_str()) {

@@ -40,12 +40,13 @@ pub enum Code {
     LargeObject,
     ReservedLabel,
     ImagePath,
+    EnvUndefined,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 28] = [
+    pub const ALL: [Code; 29] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -74,6 +75,7 @@ impl Code {
         Code::LargeObject,
         Code::ReservedLabel,
         Code::ImagePath,
+        Code::EnvUndefined,
     ];
 
     /// The code as written in messages and JSON.
@@ -107,6 +109,7 @@ impl Code {
             Code::LargeObject => "large-object",
             Code::ReservedLabel => "reserved-label",
             Code::ImagePath => "image-path",
+            Code::EnvUndefined => "env-undefined",
         }
     }
 
@@ -159,7 +162,7 @@ impl Code {
                 "A variable that looks like a secret has a literal value, or a Secret in `objects` is not encrypted."
             }
             Code::EnvOrder => {
-                "A `$(VAR)` reference to a variable rendered after it, which Kubernetes would not expand."
+                "A `$(VAR)` in a variable's value refers to a variable defined after it in `env`, which Kubernetes does not expand."
             }
             Code::Capacity => {
                 "The requests of an environment add up to more than its `[capacity]`."
@@ -188,6 +191,9 @@ impl Code {
             }
             Code::ReservedLabel => {
                 "A label manifold sets itself (`app`, `track`, `version`, `env`, `group` and their `app.kubernetes.io/` forms): a value written for it would be replaced, or part a Service from its selector."
+            }
+            Code::EnvUndefined => {
+                "A `$(VAR)` reference to a variable that neither `env` nor `[config]` defines, which Kubernetes leaves as written; not reported when an `env_from` source may define it, and a warning in `command` and `args`."
             }
         }
     }

@@ -4,8 +4,11 @@
 //! `model`) < the environment's `[defaults]` < the service file < the service's
 //! overlay. Tables merge key by key; arrays whose items are all tables with a
 //! `name` merge item by item by that name (new names are appended); every
-//! other value is replaced by the higher layer. Every merged node keeps the
-//! origin of the layer that wrote it, so later messages point at the right file.
+//! other value is replaced by the higher layer. A table keeps the written
+//! order of its keys: a key the higher layer replaces keeps its place, and the
+//! keys it adds follow, in the order it writes them (environment variables are
+//! rendered in this order). Every merged node keeps the origin of the layer
+//! that wrote it, so later messages point at the right file.
 //! The same rules apply to `patches` on rendered objects (see `render`): the
 //! rules are written once, in [`merge`], over the [`Mergeable`] view that both
 //! the spanned TOML tree and JSON provide.
@@ -232,6 +235,25 @@ mod tests {
             j,
             serde_json::json!({"placement": {"tolerations": [{"key": "b"}]}})
         );
+    }
+
+    #[test]
+    fn replaced_keys_keep_their_place_and_new_keys_follow_in_written_order() {
+        // The order environment variables are rendered in, which decides what
+        // Kubernetes expands in `$(VAR)`.
+        let mut b = parse(FileId(0), "[env]\nZ = \"1\"\nA = \"2\"\nM = \"3\"\n").unwrap();
+        let o = parse(FileId(1), "[env]\nQ = \"4\"\nA = \"5\"\nB = \"6\"\n").unwrap();
+        merge(&mut b, &o);
+        let env = b.get("env").unwrap().as_table().unwrap();
+        let order: Vec<(&str, &str)> = env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            order,
+            [("Z", "1"), ("A", "5"), ("M", "3"), ("Q", "4"), ("B", "6")]
+        );
+        assert_eq!(env.get("A").unwrap().origin.file, FileId(1));
     }
 
     #[test]

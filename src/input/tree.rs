@@ -3,7 +3,10 @@
 //! A [`Node`] is a TOML value that remembers which file and which bytes it came
 //! from (and, for a table entry, where its key is written). Merging keeps those
 //! origins, so a problem found in a merged service still points at the line that
-//! caused it. This module parses; it does not validate or merge.
+//! caused it. Tables keep their entries in written order (the order of the
+//! file, then of the layers merged in), which is the order environment
+//! variables are rendered in. This module parses; it does not validate or
+//! merge.
 
 use std::ops::Range;
 
@@ -39,11 +42,16 @@ pub enum Value {
     Table(Table),
 }
 
-/// A TOML table: entries sorted by key, in one allocation. Tables in
-/// configuration are small, and a vector is a fraction of a B-tree's size.
+/// A TOML table: entries in written order, with an index sorted by key for
+/// lookups. Tables in configuration are small, and two vectors are a fraction
+/// of a B-tree's size.
 #[derive(Clone, Debug, Default)]
 pub struct Table {
+    /// In written order: a file's own order, then each new key of a higher
+    /// layer after the keys of the layers below (see `merge`).
     entries: Vec<(String, Node)>,
+    /// Indices into `entries`, sorted by key.
+    by_key: Vec<usize>,
 }
 
 impl Table {
@@ -51,30 +59,40 @@ impl Table {
         Table::default()
     }
 
+    /// The place of `key` in `by_key`, or where it would go.
     fn position(&self, key: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
+        self.by_key
+            .binary_search_by(|&i| self.entries[i].0.as_str().cmp(key))
     }
 
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.position(key).ok().map(|i| &self.entries[i].1)
+        self.position(key)
+            .ok()
+            .map(|p| &self.entries[self.by_key[p]].1)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
-        self.position(key).ok().map(|i| &mut self.entries[i].1)
+        let p = self.position(key).ok()?;
+        Some(&mut self.entries[self.by_key[p]].1)
     }
 
-    /// Inserts or replaces.
+    /// Replaces the value of a key in its place, or appends a new key.
     pub fn insert(&mut self, key: String, node: Node) {
         match self.position(&key) {
-            Ok(i) => self.entries[i].1 = node,
-            Err(i) => self.entries.insert(i, (key, node)),
+            Ok(p) => self.entries[self.by_key[p]].1 = node,
+            Err(p) => {
+                self.by_key.insert(p, self.entries.len());
+                self.entries.push((key, node));
+            }
         }
     }
 
+    /// The entries in written order.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Node)> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
+    /// The keys in written order.
     pub fn keys(&self) -> impl Iterator<Item = &String> {
         self.entries.iter().map(|(k, _)| k)
     }
@@ -234,15 +252,20 @@ fn syntax_message(raw: &str) -> String {
 }
 
 fn convert_table(file: FileId, table: toml::de::DeTable<'_>, diags: &mut Vec<Diagnostic>) -> Table {
-    // The parser's map iterates in key order, so entries arrive sorted.
-    let mut entries = Vec::with_capacity(table.len());
+    // The parser's map iterates in key order and forgets the written one; the
+    // spans of the keys remember it (a table's first mention, for a table
+    // that a later `[a.b]` header extends).
+    let mut entries: Vec<(String, Node)> = Vec::with_capacity(table.len());
     for (key, value) in table {
         let key_span = key.span();
         let mut node = convert(file, value, diags);
         node.key = Some(key_span);
         entries.push((key.into_inner().into_owned(), node));
     }
-    Table { entries }
+    entries.sort_by_key(|(_, node)| node.key.as_ref().map_or(0, |k| k.start));
+    let mut by_key: Vec<usize> = (0..entries.len()).collect();
+    by_key.sort_by(|&a, &b| entries[a].0.cmp(&entries[b].0));
+    Table { entries, by_key }
 }
 
 fn convert(
@@ -390,15 +413,43 @@ mod tests {
     }
 
     #[test]
-    fn table_keys_are_sorted_whatever_the_source_order() {
-        // `Table::get` searches by key: this fails if the parser ever yields
-        // entries in source order.
-        let t = tree("zeta = 1\nalpha = 2\n[mid]\nb = 1\na = 2\n");
+    fn tables_keep_the_written_order_and_find_every_key() {
+        // Environment variables render in this order; lookups must still
+        // find every key whatever the order.
+        let t = tree(
+            "zeta = 1\nalpha = 2\n[mid]\nb = 1\na = 2\nc.x = 1\n[later.deep]\nq = 1\n[mid.d]\ny = 1\n",
+        );
         let keys: Vec<&String> = t.as_table().unwrap().keys().collect();
-        assert_eq!(keys, ["alpha", "mid", "zeta"]);
-        assert!(t.get("zeta").is_some() && t.get("alpha").is_some());
-        let mid: Vec<&String> = t.get("mid").unwrap().as_table().unwrap().keys().collect();
-        assert_eq!(mid, ["a", "b"]);
+        assert_eq!(keys, ["zeta", "alpha", "mid", "later"]);
+        for k in ["zeta", "alpha", "mid", "later"] {
+            assert!(t.get(k).is_some(), "{k}");
+        }
+        assert!(t.get("beta").is_none() && t.get("").is_none() && t.get("zz").is_none());
+        let mid = t.get("mid").unwrap().as_table().unwrap();
+        assert_eq!(mid.keys().collect::<Vec<_>>(), ["b", "a", "c", "d"]);
+        assert_eq!(mid.get("a").unwrap().to_json(), Json::from(2));
+        let inline = tree("env = { B = \"1\", A = \"2\", C = \"3\" }\n");
+        let env = inline.get("env").unwrap().as_table().unwrap();
+        assert_eq!(env.keys().collect::<Vec<_>>(), ["B", "A", "C"]);
+    }
+
+    #[test]
+    fn insert_replaces_in_place_and_appends_new_keys() {
+        let mut t = tree("[env]\nB = \"1\"\nA = \"2\"\n")
+            .get("env")
+            .unwrap()
+            .as_table()
+            .unwrap()
+            .clone();
+        let value = tree("v = \"9\"\n").get("v").unwrap().clone();
+        t.insert("A".into(), value.clone());
+        t.insert("0".into(), value.clone());
+        t.insert("C".into(), value);
+        assert_eq!(t.keys().collect::<Vec<_>>(), ["B", "A", "0", "C"]);
+        assert_eq!(t.get("A").unwrap().as_str(), Some("9"));
+        assert_eq!(t.get("B").unwrap().as_str(), Some("1"));
+        assert_eq!(t.get("0").unwrap().as_str(), Some("9"));
+        assert_eq!(t.len(), 4);
     }
 
     #[test]
@@ -411,8 +462,10 @@ mod tests {
         assert_eq!(svc.replicas, Some(3));
         assert!(matches!(svc.pre_stop, Some(crate::model::Handler::Sleep(ref d)) if d == "10s"));
         assert_eq!(
-            svc.env["A"],
-            crate::model::EnvValue::Literal(crate::model::Scalar::Boolean(true))
+            svc.env.get("A"),
+            Some(&crate::model::EnvValue::Literal(
+                crate::model::Scalar::Boolean(true)
+            ))
         );
     }
 

@@ -77,7 +77,7 @@ pub struct Service {
     pub args: Option<Vec<String>>,
     pub working_dir: Option<String>,
     pub image_pull_policy: Option<String>,
-    pub env: BTreeMap<String, EnvValue>,
+    pub env: Env,
     pub env_from: Vec<EnvFrom>,
     pub ports: Vec<Port>,
     pub probes: Probes,
@@ -197,6 +197,73 @@ pub enum EnvValue {
         key: String,
         optional: Option<bool>,
     },
+}
+
+/// Environment variables in written order, the order they are rendered in:
+/// Kubernetes expands `$(VAR)` in a value only from `envFrom` and the
+/// variables before it. Across layers a variable keeps the place where it was
+/// first written and takes the value written last (see [`Env::set`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Env(Vec<(String, EnvValue)>);
+
+impl Env {
+    /// The variables in rendering order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &EnvValue)> {
+        self.0.iter().map(|(name, value)| (name.as_str(), value))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&EnvValue> {
+        self.position(name).map(|i| &self.0[i].1)
+    }
+
+    /// The place of `name` in rendering order.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.0.iter().position(|(n, _)| n == name)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Sets a variable: a new one goes last, an existing one keeps its place.
+    pub fn set(&mut self, name: String, value: EnvValue) {
+        match self.position(&name) {
+            Some(i) => self.0[i].1 = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    /// These variables with `over`'s set over them, in `over`'s order (a
+    /// track's variables over the service's).
+    pub fn overlaid(&self, over: &Env) -> Env {
+        let mut env = self.clone();
+        for (name, value) in over.iter() {
+            env.set(name.to_string(), value.clone());
+        }
+        env
+    }
+}
+
+impl<'de> Deserialize<'de> for Env {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Env;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table of environment variables")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Env, A::Error> {
+                let mut env = Env::default();
+                while let Some((name, value)) = map.next_entry::<String, EnvValue>()? {
+                    env.set(name, value);
+                }
+                Ok(env)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -369,7 +436,7 @@ pub struct Container {
     pub working_dir: Option<String>,
     pub image_pull_policy: Option<String>,
     #[serde(default)]
-    pub env: BTreeMap<String, EnvValue>,
+    pub env: Env,
     #[serde(default)]
     pub env_from: Vec<EnvFrom>,
     #[serde(default)]
@@ -439,7 +506,7 @@ pub struct Track {
     pub version: Option<String>,
     pub replicas: Option<i32>,
     #[serde(default)]
-    pub env: BTreeMap<String, EnvValue>,
+    pub env: Env,
     pub weight: Option<i32>,
     pub header: Option<String>,
     pub header_value: Option<String>,
@@ -641,4 +708,28 @@ pub struct Capacity {
 pub struct GitOps {
     pub branch: Option<String>,
     pub path: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn literal(s: &str) -> EnvValue {
+        EnvValue::Literal(Scalar::String(s.into()))
+    }
+
+    #[test]
+    fn env_keeps_the_written_order_and_sets_in_place() {
+        let env: Env = serde_json::from_str(r#"{"Z": "1", "A": "2"}"#).unwrap();
+        let names = |env: &Env| env.iter().map(|(n, _)| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(names(&env), ["Z", "A"]);
+        let mut over = Env::default();
+        over.set("B".into(), literal("3"));
+        over.set("Z".into(), literal("4"));
+        let both = env.overlaid(&over);
+        assert_eq!(names(&both), ["Z", "A", "B"]);
+        assert_eq!(both.get("Z"), Some(&literal("4")));
+        assert_eq!(both.position("B"), Some(2));
+        assert_eq!(both.get("C"), None);
+    }
 }

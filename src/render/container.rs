@@ -29,18 +29,17 @@ impl Scope<'_> {
         model::image_reference(image, version, container, self.svc.registry.as_ref(), env)
     }
 
-    /// The main container, whose environment is the service's `env` under
-    /// the track's.
+    /// The main container, whose environment is the service's `env` with
+    /// the track's set over it.
     pub(super) fn main_container(
         &self,
         image: &str,
         version: &str,
-        track_env: &BTreeMap<String, model::EnvValue>,
+        track_env: &model::Env,
     ) -> core::Container {
         let svc = self.svc;
         let sec = &svc.security;
-        let mut env = svc.env.clone();
-        env.extend(track_env.clone());
+        let env = svc.env.overlaid(track_env);
         core::Container {
             name: svc
                 .container_name
@@ -187,7 +186,9 @@ impl Scope<'_> {
     }
 }
 
-fn env_vars(env: &BTreeMap<String, model::EnvValue>) -> Vec<core::EnvVar> {
+/// The variables in written order: Kubernetes expands `$(VAR)` only from
+/// earlier ones.
+fn env_vars(env: &model::Env) -> Vec<core::EnvVar> {
     env.iter()
         .map(|(name, value)| {
             let (value, value_from) = match value {
@@ -245,7 +246,7 @@ fn env_vars(env: &BTreeMap<String, model::EnvValue>) -> Vec<core::EnvVar> {
                 ),
             };
             core::EnvVar {
-                name: name.clone(),
+                name: name.to_string(),
                 value,
                 value_from,
             }

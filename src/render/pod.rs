@@ -25,7 +25,7 @@ impl Scope<'_> {
         &self,
         labels: BTreeMap<String, String>,
         version: &str,
-        track_env: &BTreeMap<String, model::EnvValue>,
+        track_env: &model::Env,
     ) -> core::PodTemplateSpec {
         core::PodTemplateSpec {
             metadata: Some(ObjectMeta {
@@ -59,11 +59,7 @@ impl Scope<'_> {
         a
     }
 
-    fn pod_spec(
-        &self,
-        version: &str,
-        track_env: &BTreeMap<String, model::EnvValue>,
-    ) -> core::PodSpec {
+    fn pod_spec(&self, version: &str, track_env: &model::Env) -> core::PodSpec {
         let svc = self.svc;
         let image = svc.image.clone().unwrap_or_default();
         let mut containers = vec![self.main_container(&image, version, track_env)];

@@ -7,8 +7,6 @@
 //! `service.rs`, and the replica count of an autoscaled workload is left to
 //! the HorizontalPodAutoscaler of `autoscaler.rs`.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
@@ -21,7 +19,7 @@ pub(super) fn render(scope: &Scope<'_>, out: &mut Vec<Object>) {
     let svc = scope.svc;
     let name = scope.cx.name;
     let version = svc.version.clone().unwrap_or_default();
-    out.push(scope.workload(name, STABLE, &version, svc.replicas, &BTreeMap::new()));
+    out.push(scope.workload(name, STABLE, &version, svc.replicas, &model::Env::default()));
     for track in &svc.tracks {
         let name = format!("{name}-{}", track.name);
         let version = track.version.clone().unwrap_or_else(|| version.clone());
@@ -47,7 +45,7 @@ impl Scope<'_> {
         track: &str,
         version: &str,
         replicas: Option<i32>,
-        track_env: &BTreeMap<String, model::EnvValue>,
+        track_env: &model::Env,
     ) -> Object {
         let parts = self.parts(name, track, version, replicas, track_env);
         match self.svc.kind {
@@ -64,7 +62,7 @@ impl Scope<'_> {
         track: &str,
         version: &str,
         replicas: Option<i32>,
-        track_env: &BTreeMap<String, model::EnvValue>,
+        track_env: &model::Env,
     ) -> Parts {
         let mut template_labels = self.labels.clone();
         template_labels.insert("track".into(), track.into());

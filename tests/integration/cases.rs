@@ -45,6 +45,7 @@ cases! {
     diff_secret_masked: "diff-secret-masked",
     diff_text: "diff-text",
     env_reference_order: "env-reference-order",
+    env_undefined: "env-undefined",
     every_problem_at_once: "every-problem-at-once",
     gitops_bad_branch: "gitops-bad-branch",
     gitops_path_clash: "gitops-path-clash",

@@ -21,6 +21,7 @@ mod consumers;
 mod deploy;
 mod diff;
 mod diff_safety;
+mod env;
 mod hooks;
 mod house;
 mod load_safety;

@@ -254,7 +254,8 @@ struct Strings {
 fn strings() -> impl Strategy<Value = Strings> {
     let some = |s: BoxedStrategy<String>| prop::collection::vec(s, 1..4);
     // `$(ENV_1)` in `ENV_0` would be an error (rendered later): right, but
-    // not what this test is about.
+    // not what this test is about. Other `$(NAME)`s may come from the
+    // service's `env_from`, so they are no error either.
     let env_value = text()
         .prop_filter("no $(...) reference to a declared variable", |s| {
             !s.contains("$(ENV_")
@@ -321,7 +322,9 @@ fn env_annotation_key(i: usize) -> String {
 
 /// Compiles a service carrying the strings; returns the output files, parsed.
 fn compile_strings(s: &Strings) -> Result<BTreeMap<String, Yaml>, TestCaseError> {
-    let mut service = String::from("image = \"shop/web\"\nversion = \"1.0\"\n");
+    let mut service = String::from(
+        "image = \"shop/web\"\nversion = \"1.0\"\nenv_from = [{ config_map = \"shared\" }]\n",
+    );
     service += &table("env", env_key, &s.env, true);
     service += &table("config", config_key, &s.config, true);
     service += &table("files", file_path, &s.files, true);
@@ -544,6 +547,17 @@ fn check_merge(base: &Json, over: &Json, merged: &Json, node: &Node) -> Result<(
         // Tables merge key by key, at any depth.
         let keys: BTreeSet<&String> = b.keys().chain(o.keys()).collect();
         prop_assert_eq!(keys, m.keys().collect::<BTreeSet<_>>());
+        // The TOML table keeps its order (environment variables render in
+        // it): the base's keys, then the overlay's new ones, as written.
+        let order: Vec<&String> = match &node.value {
+            Value::Table(t) => t.keys().collect(),
+            _ => return Err(TestCaseError::fail("the merged TOML table is not a table")),
+        };
+        let written: Vec<&String> = b
+            .keys()
+            .chain(o.keys().filter(|k| !b.contains_key(*k)))
+            .collect();
+        prop_assert_eq!(order, written);
         for (k, mv) in m {
             let child = node.get(k).unwrap();
             match (b.get(k), o.get(k)) {
