@@ -61,7 +61,7 @@ fn a_manifest_entry_outside_the_output_is_refused() {
     fs::write(&victim, "precious").unwrap();
     append(
         &out.join(".manifold-output"),
-        &format!("{SOME_ID} 8 0.000000000 ../victim"),
+        &format!("{SOME_ID} 8 ../victim"),
     );
     change_input(repo.path());
     refused(
@@ -80,7 +80,7 @@ fn an_absolute_manifest_entry_is_refused() {
     fs::write(&victim, "precious").unwrap();
     append(
         &out.join(".manifold-output"),
-        &format!("{SOME_ID} 8 0.000000000 {}", victim.display()),
+        &format!("{SOME_ID} 8 {}", victim.display()),
     );
     refused(repo.path(), &out, &["is damaged", "is absolute"]);
     assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
