@@ -47,6 +47,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
 
 use crate::model::{self, Directory, Environment, Service, duration_seconds};
 
@@ -208,4 +209,35 @@ fn non_empty<K, V>(m: BTreeMap<K, V>) -> Option<BTreeMap<K, V>> {
 
 fn non_empty_vec<T>(v: Vec<T>) -> Option<Vec<T>> {
     (!v.is_empty()).then_some(v)
+}
+
+/// The first 10 hex digits of a SHA-256 over `(key, value)` pairs, each
+/// length-prefixed: the suffix of names that follow their content (the
+/// generated ConfigMaps), so a change of content is a change of name.
+fn content_hash<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut h = Sha256::new();
+    for (k, v) in pairs {
+        h.update((k.len() as u64).to_le_bytes());
+        h.update(k.as_bytes());
+        h.update((v.len() as u64).to_le_bytes());
+        h.update(v.as_bytes());
+    }
+    let digest = h.finalize();
+    digest.iter().take(5).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_hash_changes_with_content_and_is_stable() {
+        let a = [("A", "1")];
+        let b = [("A", "2")];
+        assert_eq!(content_hash(a), content_hash(a));
+        assert_ne!(content_hash(a), content_hash(b));
+        assert_eq!(content_hash(a).len(), 10);
+        // Length prefixes: moving a byte from the key to the value is a change.
+        assert_ne!(content_hash([("AB", "")]), content_hash([("A", "B")]));
+    }
 }
