@@ -41,6 +41,7 @@ impl ServiceCheck<'_> {
         let workload = match svc.kind {
             WorkloadKind::Deployment => "Deployment",
             WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
             WorkloadKind::CronJob => "CronJob",
             WorkloadKind::Job => "Job",
         };

@@ -11,9 +11,9 @@
 //!
 //! - `config_map.rs`: the generated `config` and `files` ConfigMaps;
 //! - `service_account.rs`: the ServiceAccount;
-//! - `workload.rs`: the Deployment, StatefulSet, CronJob or Job of each track,
-//!   built from the pod template of `pod.rs` and the containers of
-//!   `container.rs`;
+//! - `workload.rs`: the Deployment, StatefulSet, DaemonSet (`daemon_set.rs`),
+//!   CronJob or Job of each track, built from the pod template of `pod.rs`
+//!   and the containers of `container.rs`;
 //! - `service.rs`, `ingress.rs`: the Services and Ingresses;
 //! - `autoscaler.rs`, `disruption_budget.rs`: the HorizontalPodAutoscaler and
 //!   the PodDisruptionBudget;
@@ -30,6 +30,7 @@
 mod autoscaler;
 mod config_map;
 mod container;
+mod daemon_set;
 mod disruption_budget;
 mod ingress;
 mod kustomization;
