@@ -40,12 +40,13 @@ pub enum Code {
     LargeObject,
     ReservedLabel,
     ImagePath,
+    JobTtl,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 28] = [
+    pub const ALL: [Code; 29] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -74,6 +75,7 @@ impl Code {
         Code::LargeObject,
         Code::ReservedLabel,
         Code::ImagePath,
+        Code::JobTtl,
     ];
 
     /// The code as written in messages and JSON.
@@ -107,6 +109,7 @@ impl Code {
             Code::LargeObject => "large-object",
             Code::ReservedLabel => "reserved-label",
             Code::ImagePath => "image-path",
+            Code::JobTtl => "job-ttl",
         }
     }
 
@@ -175,7 +178,7 @@ impl Code {
                 "manifold could not read a merged service: a bug; please report it with the input."
             }
             Code::InvalidName => {
-                "A name Kubernetes would reject, as composed (`<name>-<track>`, `<name>-headless`, ...): a service or environment file name, a Service that is not a DNS-1035 label, a CronJob or StatefulSet name over 52 characters, a raw object's name or kind that is not a safe file name."
+                "A name Kubernetes would reject, as composed (`<name>-<track>`, `<name>-headless`, ...): a service or environment file name, a Service that is not a DNS-1035 label, a CronJob or StatefulSet name over 52 characters, a job's name over 52 (its Job is `<name>-<hash>`), a raw object's name or kind that is not a safe file name."
             }
             Code::TooLarge => {
                 "A ConfigMap or Secret above 1 MiB, or the annotations of an object above 256 KiB: the API server rejects it."
@@ -188,6 +191,9 @@ impl Code {
             }
             Code::ReservedLabel => {
                 "A label manifold sets itself (`app`, `track`, `version`, `env`, `group` and their `app.kubernetes.io/` forms): a value written for it would be replaced, or part a Service from its selector."
+            }
+            Code::JobTtl => {
+                "A warning, not an error: a job with `ttl_after_finished`; Flux and Argo CD create the deleted Job again, and it runs again."
             }
         }
     }

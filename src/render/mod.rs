@@ -19,7 +19,9 @@
 //!   the PodDisruptionBudget;
 //! - `network_policy.rs`: the NetworkPolicy;
 //! - `raw.rs`: the raw `objects`, passed through;
-//! - `patch.rs`: the `patches`, merged into the rendered objects last.
+//! - `patch.rs`: the `patches`, merged into the rendered objects last;
+//! - `job_name.rs`: then a Job's name gets the hash of what Kubernetes
+//!   cannot change in it.
 //!
 //! The files of an environment rather than a service are built by
 //! `namespace.rs` (Namespaces) and `kustomization.rs`.
@@ -33,6 +35,7 @@ mod container;
 mod daemon_set;
 mod disruption_budget;
 mod ingress;
+mod job_name;
 mod kustomization;
 mod namespace;
 mod network_policy;
@@ -65,6 +68,9 @@ pub struct Object {
     pub value: Json,
     /// The key in `objects` this came from, for raw objects.
     pub raw_key: Option<String>,
+    /// The name patches know the object by, when it was renamed after them:
+    /// a Job named after its content (`job_name.rs`).
+    pub patch_name: Option<String>,
 }
 
 impl Object {
@@ -79,12 +85,14 @@ impl Object {
             namespace: namespace.map(str::to_string),
             value: serde_json::to_value(value).expect("k8s-openapi objects serialize"),
             raw_key: None,
+            patch_name: None,
         }
     }
 
     /// `deployment/http`: how patches name their target.
     pub fn patch_key(&self) -> String {
-        format!("{}/{}", self.kind.to_lowercase(), self.name)
+        let name = self.patch_name.as_ref().unwrap_or(&self.name);
+        format!("{}/{name}", self.kind.to_lowercase())
     }
 }
 
@@ -137,6 +145,7 @@ pub fn render(svc: &Service, cx: &Context<'_>) -> Rendered {
         render_kind(&scope, &mut objects);
     }
     let unmatched_patches = patch::apply_patches(&mut objects, &svc.patches);
+    job_name::name_jobs(&mut objects);
     Rendered {
         objects,
         unmatched_patches,
@@ -214,7 +223,7 @@ fn non_empty_vec<T>(v: Vec<T>) -> Option<Vec<T>> {
 
 /// The first 10 hex digits of a SHA-256 over `(key, value)` pairs, each
 /// length-prefixed: the suffix of names that follow their content (the
-/// generated ConfigMaps), so a change of content is a change of name.
+/// generated ConfigMaps, a Job), so a change of content is a change of name.
 fn content_hash<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut h = Sha256::new();
     for (k, v) in pairs {

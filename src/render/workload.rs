@@ -4,9 +4,9 @@
 //!
 //! The pod template inside is built in `pod.rs` and its containers in
 //! `container.rs`; the DaemonSet in `daemon_set.rs`; the StatefulSet's
-//! governing headless Service is in `service.rs`, and the replica count of
-//! an autoscaled workload is left to the HorizontalPodAutoscaler of
-//! `autoscaler.rs`.
+//! governing headless Service is in `service.rs`, the replica count of an
+//! autoscaled workload is left to the HorizontalPodAutoscaler of
+//! `autoscaler.rs`, and a Job's name gets its hash in `job_name.rs`.
 
 use std::collections::BTreeMap;
 

@@ -24,6 +24,7 @@ mod diff;
 mod diff_safety;
 mod hooks;
 mod house;
+mod jobs;
 mod load_safety;
 mod names;
 mod network_policy;
