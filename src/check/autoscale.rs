@@ -7,7 +7,15 @@ use crate::model;
 
 impl ServiceCheck<'_> {
     pub(super) fn autoscale(&mut self) {
-        let Some(a) = &self.svc.autoscale else { return };
+        // On other kinds it does not apply (see `kinds`).
+        let Some(a) = self
+            .svc
+            .autoscale
+            .as_ref()
+            .filter(|_| self.svc.kind.has_replicas())
+        else {
+            return;
+        };
         if a.min.unwrap_or(1) > a.max {
             let d = Diagnostic::error(
                 Code::InvalidValue,

@@ -1,16 +1,20 @@
 //! The environment's capacity: the cpu and memory its services request at
 //! full scale must fit `[capacity]`. Runs once per environment, on the
 //! requests of every service ([`requests`]), called by the compiler.
+//!
+//! Jobs and cronjobs are not counted (they come and go), and a daemonset
+//! counts as one pod: it runs one on every node, and the environment does
+//! not say how many nodes it has, so its total is a lower bound.
 
 use crate::diag::{Code, Diagnostic};
 use crate::input::load::EnvInput;
 use crate::input::tree::Step;
-use crate::model::{self, Environment, Service, quantity_value};
+use crate::model::{self, Environment, Service, WorkloadKind, quantity_value};
 
 /// Requests at full scale: per pod, times replicas (or the autoscaler's max),
-/// for every track.
+/// for every track; one pod for a daemonset.
 pub(crate) fn requests(svc: &Service) -> (f64, f64) {
-    if !svc.kind.has_replicas() {
+    if !svc.kind.runs_forever() {
         return (0.0, 0.0);
     }
     let pod = |r: &model::Resources| {
@@ -27,6 +31,9 @@ pub(crate) fn requests(svc: &Service) -> (f64, f64) {
         let (cpu, mem) = pod(&c.resources);
         per_pod.0 += cpu;
         per_pod.1 += mem;
+    }
+    if svc.kind == WorkloadKind::DaemonSet {
+        return per_pod;
     }
     let main = svc
         .autoscale

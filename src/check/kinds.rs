@@ -1,11 +1,12 @@
 //! Keys that do not apply to the workload kind: a Service for a job, a
 //! schedule for a deployment, a partition for anything but a statefulset, a
-//! rollout strategy the kind does not have, a claim per pod without a
-//! statefulset.
+//! replica count or an autoscaler for a daemonset, a rollout strategy the
+//! kind does not have, a claim per pod without a statefulset.
 //!
 //! Most keys are listed in [`RULES`]. A key that the environment's
 //! `[defaults]` set is ignored where it does not apply, except for the
-//! sections that only a long-running workload has.
+//! sections that only a long-running workload has, which are reported on a
+//! job or cronjob wherever they come from (and `tracks`, on a daemonset too).
 
 use super::{ServiceCheck, key};
 use crate::diag::{Code, Diagnostic, one_of};
@@ -19,20 +20,65 @@ struct Rule {
     applies: fn(WorkloadKind) -> bool,
     /// The kinds it is for, as the hint names them.
     allowed: &'static str,
-    /// Whether a value from `[defaults]` is reported too.
-    even_from_defaults: bool,
+    /// The kinds for which a value from `[defaults]` is reported too.
+    from_defaults: fn(WorkloadKind) -> bool,
+    /// The hint for a daemonset, when it needs its own reason.
+    daemonset: Option<&'static str>,
 }
 
-const RUNS_FOREVER: &str = "a deployment or statefulset";
+const RUNS_FOREVER: &str = "a deployment, statefulset or daemonset";
+const HAS_REPLICAS: &str = "a deployment or statefulset";
 
-/// A section that only a long-running workload has; reported wherever it
-/// comes from.
+fn never(_: WorkloadKind) -> bool {
+    false
+}
+
+fn always(_: WorkloadKind) -> bool {
+    true
+}
+
+/// A section that only a long-running workload has; reported on a job or
+/// cronjob wherever it comes from.
 const fn long_running(path: &'static [&'static str]) -> Rule {
     Rule {
         path,
-        applies: WorkloadKind::has_replicas,
+        applies: WorkloadKind::runs_forever,
         allowed: RUNS_FOREVER,
-        even_from_defaults: true,
+        from_defaults: always,
+        daemonset: None,
+    }
+}
+
+/// A key about how many pods or workloads run: not for a daemonset, which
+/// runs one pod per node (`daemonset` says so in the hint). `from_defaults`
+/// names the kinds on which a value from `[defaults]` is reported too.
+const fn counted(
+    path: &'static [&'static str],
+    from_defaults: fn(WorkloadKind) -> bool,
+    daemonset: &'static str,
+) -> Rule {
+    Rule {
+        path,
+        applies: WorkloadKind::has_replicas,
+        allowed: HAS_REPLICAS,
+        from_defaults,
+        daemonset: Some(daemonset),
+    }
+}
+
+/// A key for some kinds only, ignored where it does not apply when
+/// `[defaults]` set it.
+const fn only(
+    path: &'static [&'static str],
+    applies: fn(WorkloadKind) -> bool,
+    allowed: &'static str,
+) -> Rule {
+    Rule {
+        path,
+        applies,
+        allowed,
+        from_defaults: never,
+        daemonset: None,
     }
 }
 
@@ -40,52 +86,60 @@ const fn long_running(path: &'static [&'static str]) -> Rule {
 const RULES: &[Rule] = &[
     long_running(&["service"]),
     long_running(&["ingress"]),
-    long_running(&["autoscale"]),
-    long_running(&["disruption"]),
-    long_running(&["tracks"]),
+    counted(
+        &["autoscale"],
+        WorkloadKind::runs_to_completion,
+        "a daemonset runs one pod on every node its `placement` allows, a count no autoscaler changes; remove `[autoscale]`",
+    ),
+    counted(
+        &["disruption"],
+        WorkloadKind::runs_to_completion,
+        "`kubectl drain` skips a daemonset's pods and its rolling update reads no PodDisruptionBudget; remove `[disruption]`, and limit the pods an update takes down with `rollout.max_unavailable`",
+    ),
+    counted(
+        &["tracks"],
+        always,
+        "a track is a second DaemonSet, so every node would run a pod of each; remove `tracks`, and roll a new `version` out with `rollout` (`max_unavailable`, or `strategy = \"on-delete\"`)",
+    ),
     long_running(&["extra_services"]),
-    Rule {
-        path: &["replicas"],
-        applies: WorkloadKind::has_replicas,
-        allowed: RUNS_FOREVER,
-        even_from_defaults: false,
-    },
-    Rule {
-        path: &["cron"],
-        applies: |k| k == WorkloadKind::CronJob,
-        allowed: "a cronjob",
-        even_from_defaults: false,
-    },
-    Rule {
-        path: &["job"],
-        applies: |k| !k.has_replicas(),
-        allowed: "a job or cronjob",
-        even_from_defaults: false,
-    },
-    Rule {
-        path: &["rollout", "partition"],
-        applies: |k| k == WorkloadKind::StatefulSet,
-        allowed: "a statefulset",
-        even_from_defaults: false,
-    },
-    Rule {
-        path: &["rollout", "pod_management"],
-        applies: |k| k == WorkloadKind::StatefulSet,
-        allowed: "a statefulset",
-        even_from_defaults: false,
-    },
-    Rule {
-        path: &["rollout", "max_surge"],
-        applies: |k| k != WorkloadKind::StatefulSet,
-        allowed: "a deployment (a statefulset replaces pods one ordinal at a time)",
-        even_from_defaults: false,
-    },
+    counted(
+        &["replicas"],
+        never,
+        "a daemonset runs one pod on every node its `placement` allows; remove `replicas`, and choose the nodes with `placement`",
+    ),
+    only(&["cron"], |k| k == WorkloadKind::CronJob, "a cronjob"),
+    only(
+        &["job"],
+        WorkloadKind::runs_to_completion,
+        "a job or cronjob",
+    ),
+    only(
+        &["rollout", "partition"],
+        |k| k == WorkloadKind::StatefulSet,
+        "a statefulset",
+    ),
+    only(
+        &["rollout", "pod_management"],
+        |k| k == WorkloadKind::StatefulSet,
+        "a statefulset",
+    ),
+    only(
+        &["rollout", "max_surge"],
+        |k| k != WorkloadKind::StatefulSet,
+        "a deployment or daemonset (a statefulset replaces pods one ordinal at a time)",
+    ),
+    only(
+        &["rollout", "progress_deadline"],
+        |k| !matches!(k, WorkloadKind::StatefulSet | WorkloadKind::DaemonSet),
+        "a deployment (a statefulset or daemonset has no progress deadline)",
+    ),
 ];
 
 fn kind_name(kind: WorkloadKind) -> &'static str {
     match kind {
         WorkloadKind::Deployment => "deployment",
         WorkloadKind::StatefulSet => "statefulset",
+        WorkloadKind::DaemonSet => "daemonset",
         WorkloadKind::CronJob => "cronjob",
         WorkloadKind::Job => "job",
     }
@@ -117,11 +171,16 @@ impl ServiceCheck<'_> {
             }
             let path: Vec<Step> = rule.path.iter().map(|k| key(k)).collect();
             if self.tree.at(&path).is_none()
-                || (!rule.even_from_defaults && self.is_default_layer(&path))
+                || (!(rule.from_defaults)(kind) && self.is_default_layer(&path))
             {
                 continue;
             }
-            let d = not_for(kind, &rule.path.join("."), rule.allowed);
+            let what = rule.path.join(".");
+            let d = match rule.daemonset {
+                Some(why) if kind == WorkloadKind::DaemonSet => not_for(kind, &what, rule.allowed)
+                    .hint(format!("`{what}` is for {}: {why}", rule.allowed)),
+                _ => not_for(kind, &what, rule.allowed),
+            };
             self.report(&path, true, d);
         }
     }
@@ -130,7 +189,7 @@ impl ServiceCheck<'_> {
         let kind = self.svc.kind;
         let strategies: &[&str] = match kind {
             WorkloadKind::Deployment => &["rolling", "recreate"],
-            WorkloadKind::StatefulSet => &["rolling", "on-delete"],
+            WorkloadKind::StatefulSet | WorkloadKind::DaemonSet => &["rolling", "on-delete"],
             _ => &["rolling", "recreate", "on-delete"],
         };
         if let Some(s) = &self.svc.rollout.strategy {

@@ -8,6 +8,7 @@
 //! - `versions`: every service has an image version;
 //! - `kinds`: keys that do not apply to the workload kind;
 //! - `cron`: a cronjob's schedule and the cron grammar;
+//! - `jobs`: a job deleted after its TTL and created again by GitOps;
 //! - `autoscale`: `min` <= `max`, and the requests it measures against;
 //! - `placement`: group affinity needs a group;
 //! - `ports`: container ports, and named references to them;
@@ -48,6 +49,7 @@ mod cron;
 mod env;
 mod files;
 mod images;
+mod jobs;
 mod kinds;
 mod names;
 mod network_policy;
@@ -127,6 +129,7 @@ impl<'a> ServiceCheck<'a> {
             Self::versions,
             Self::kinds,
             Self::cron_schedule,
+            Self::jobs,
             Self::autoscale,
             Self::placement,
             Self::ports,

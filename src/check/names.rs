@@ -1,10 +1,11 @@
 //! Names and sizes Kubernetes limits, as far as the typed service shows
 //! them: the names of the objects as they will be composed (`<name>`,
 //! `<name>-<track>`, `<name>-headless`, `<name>-<extra service>`,
-//! `<name>-config-<hash>`) against the rule of their kind, the namespace,
-//! label and annotation keys, node selector values, the total size of the
-//! annotations of each object, and the size of the generated ConfigMaps
-//! (an error above 1 MiB, a warning above 256 KiB). The environment's own
+//! `<name>-config-<hash>`, a Job's `<name>-<hash>`) against the rule of
+//! their kind, the namespace, label and annotation keys, node selector
+//! values, the total size of the annotations of each object, and the size
+//! of the generated ConfigMaps (an error above 1 MiB, a warning above 256
+//! KiB). The environment's own
 //! labels and annotations are checked by [`environment`].
 //!
 //! What is only known after rendering (raw objects, patches, the
@@ -22,7 +23,7 @@ use crate::model::names::{
 };
 use crate::model::{Environment, Map, WorkloadKind, file_key};
 
-/// A stand-in for the content hash in generated ConfigMap names.
+/// A stand-in for the content hash in generated ConfigMap and Job names.
 const HASH: &str = "0123456789";
 
 impl ServiceCheck<'_> {
@@ -38,14 +39,15 @@ impl ServiceCheck<'_> {
         let svc = self.svc;
         let name = self.name;
         let tracks = |i: usize| vec![key("tracks"), Step::Index(i), key("name")];
-        let workload = match svc.kind {
-            WorkloadKind::Deployment => "Deployment",
-            WorkloadKind::StatefulSet => "StatefulSet",
-            WorkloadKind::CronJob => "CronJob",
-            WorkloadKind::Job => "Job",
+        let (workload, own) = match svc.kind {
+            WorkloadKind::Deployment => ("Deployment", name.to_string()),
+            WorkloadKind::StatefulSet => ("StatefulSet", name.to_string()),
+            WorkloadKind::DaemonSet => ("DaemonSet", name.to_string()),
+            WorkloadKind::CronJob => ("CronJob", name.to_string()),
+            // Named after what Kubernetes cannot change in it (render/job_name.rs).
+            WorkloadKind::Job => ("Job", format!("{name}-{HASH}")),
         };
-        let mut names: Vec<(&str, String, Vec<Step>)> =
-            vec![(workload, name.into(), vec![key("name")])];
+        let mut names: Vec<(&str, String, Vec<Step>)> = vec![(workload, own, vec![key("name")])];
         for (i, t) in svc.tracks.iter().enumerate() {
             names.push((workload, format!("{name}-{}", t.name), tracks(i)));
         }
@@ -109,6 +111,10 @@ impl ServiceCheck<'_> {
                 (_, Some(Step::Key(k))) if k == "extra_services" => {
                     "shorten this key or the service's name".to_string()
                 }
+                ("Job", _) => format!(
+                    "a Job is named `<name>-<hash>`, so shorten the service's name (the file name, or `name`) to at most {} characters",
+                    rule.max - HASH.len() - 1
+                ),
                 _ => "shorten the service's name (the file name, or `name`)".to_string(),
             };
             let d = Diagnostic::error(

@@ -11,7 +11,7 @@ use crate::model;
 
 impl ServiceCheck<'_> {
     pub(super) fn services(&mut self) {
-        if !self.svc.kind.has_replicas() {
+        if !self.svc.kind.runs_forever() {
             // Reported as not applying to the kind; nothing more to say.
             return;
         }

@@ -17,13 +17,14 @@ impl ServiceCheck<'_> {
                 v.config_map.is_some(),
                 v.secret.is_some(),
                 v.claim.is_some(),
+                v.host_path.is_some(),
                 v.persistent.is_some(),
             ]
             .iter()
             .filter(|x| **x)
             .count();
             if sources != 1 {
-                let d = Diagnostic::error(Code::InvalidValue, format!("volume `{}` needs exactly one of `empty_dir`, `config_map`, `secret`, `claim` and `persistent`, found {sources}", v.name))
+                let d = Diagnostic::error(Code::InvalidValue, format!("volume `{}` needs exactly one of `empty_dir`, `config_map`, `secret`, `claim`, `host_path` and `persistent`, found {sources}", v.name))
                     .hint("e.g. `empty_dir = {}` for scratch space");
                 self.report(&at, true, d);
             }

@@ -41,12 +41,13 @@ pub enum Code {
     ReservedLabel,
     ImagePath,
     EnvUndefined,
+    JobTtl,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 29] = [
+    pub const ALL: [Code; 30] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -76,6 +77,7 @@ impl Code {
         Code::ReservedLabel,
         Code::ImagePath,
         Code::EnvUndefined,
+        Code::JobTtl,
     ];
 
     /// The code as written in messages and JSON.
@@ -110,6 +112,7 @@ impl Code {
             Code::ReservedLabel => "reserved-label",
             Code::ImagePath => "image-path",
             Code::EnvUndefined => "env-undefined",
+            Code::JobTtl => "job-ttl",
         }
     }
 
@@ -178,7 +181,7 @@ impl Code {
                 "manifold could not read a merged service: a bug; please report it with the input."
             }
             Code::InvalidName => {
-                "A name Kubernetes would reject, as composed (`<name>-<track>`, `<name>-headless`, ...): a service or environment file name, a Service that is not a DNS-1035 label, a CronJob or StatefulSet name over 52 characters, a raw object's name or kind that is not a safe file name."
+                "A name Kubernetes would reject, as composed (`<name>-<track>`, `<name>-headless`, ...): a service or environment file name, a Service that is not a DNS-1035 label, a CronJob or StatefulSet name over 52 characters, a job's name over 52 (its Job is `<name>-<hash>`), a raw object's name or kind that is not a safe file name."
             }
             Code::TooLarge => {
                 "A ConfigMap or Secret above 1 MiB, or the annotations of an object above 256 KiB: the API server rejects it."
@@ -194,6 +197,9 @@ impl Code {
             }
             Code::EnvUndefined => {
                 "A `$(VAR)` reference to a variable that neither `env` nor `[config]` defines, which Kubernetes leaves as written; not reported when an `env_from` source may define it, and a warning in `command` and `args`."
+            }
+            Code::JobTtl => {
+                "A warning, not an error: a job with `ttl_after_finished`; Flux and Argo CD create the deleted Job again, and it runs again."
             }
         }
     }

@@ -50,13 +50,27 @@ pub enum WorkloadKind {
     #[default]
     Deployment,
     StatefulSet,
+    /// One pod on every node its placement allows: node agents, log
+    /// shippers.
+    DaemonSet,
     CronJob,
     Job,
 }
 
 impl WorkloadKind {
+    /// Kinds whose pod count is chosen: `replicas`, an autoscaler.
     pub fn has_replicas(self) -> bool {
         matches!(self, WorkloadKind::Deployment | WorkloadKind::StatefulSet)
+    }
+
+    /// Kinds whose pods run until replaced, so can be served by a Service.
+    pub fn runs_forever(self) -> bool {
+        self.has_replicas() || self == WorkloadKind::DaemonSet
+    }
+
+    /// Kinds whose pods run to completion: `[job]` applies.
+    pub fn runs_to_completion(self) -> bool {
+        matches!(self, WorkloadKind::CronJob | WorkloadKind::Job)
     }
 }
 
@@ -399,6 +413,8 @@ pub struct Volume {
     pub config_map: Option<String>,
     pub secret: Option<String>,
     pub claim: Option<String>,
+    /// A path on the node (hostPath).
+    pub host_path: Option<String>,
     pub persistent: Option<Persistent>,
 }
 

@@ -10,7 +10,13 @@ use super::{Object, Scope, non_empty_vec};
 use crate::model::{self, WorkloadKind};
 
 pub(super) fn render(scope: &Scope<'_>, out: &mut Vec<Object>) {
-    if let Some(hpa) = &scope.svc.autoscale {
+    // A daemonset has no count to scale; `[defaults]` may still set one.
+    if let Some(hpa) = scope
+        .svc
+        .autoscale
+        .as_ref()
+        .filter(|_| scope.svc.kind.has_replicas())
+    {
         out.push(scope.autoscaler(hpa));
     }
 }

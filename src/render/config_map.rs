@@ -10,9 +10,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1 as core;
-use sha2::{Digest, Sha256};
 
-use super::{Object, Scope};
+use super::{Object, Scope, content_hash};
 use crate::model::{Service, file_key};
 
 pub(super) fn render(scope: &Scope<'_>, out: &mut Vec<Object>) {
@@ -34,7 +33,8 @@ impl Generated {
         if data.is_empty() {
             return None;
         }
-        let name = format!("{service}-{what}-{}", content_hash(&data));
+        let pairs = data.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let name = format!("{service}-{what}-{}", content_hash(pairs));
         Some(Generated { name, data })
     }
 }
@@ -80,32 +80,9 @@ fn file_data(files: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The first 10 hex digits of a SHA-256 over the data: in the ConfigMap's
-/// name, so a change of content is a change of name and rolls the pods.
-fn content_hash(data: &BTreeMap<String, String>) -> String {
-    let mut h = Sha256::new();
-    for (k, v) in data {
-        h.update((k.len() as u64).to_le_bytes());
-        h.update(k.as_bytes());
-        h.update((v.len() as u64).to_le_bytes());
-        h.update(v.as_bytes());
-    }
-    let digest = h.finalize();
-    digest.iter().take(5).map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn content_hash_changes_with_content_and_is_stable() {
-        let a = BTreeMap::from([("A".to_string(), "1".to_string())]);
-        let b = BTreeMap::from([("A".to_string(), "2".to_string())]);
-        assert_eq!(content_hash(&a), content_hash(&a.clone()));
-        assert_ne!(content_hash(&a), content_hash(&b));
-        assert_eq!(content_hash(&a).len(), 10);
-    }
 
     #[test]
     fn file_keys_are_valid_configmap_keys() {

@@ -10,7 +10,14 @@ use super::{Object, Scope, int_or_string};
 use crate::model::{self, STABLE};
 
 pub(super) fn render(scope: &Scope<'_>, out: &mut Vec<Object>) {
-    if let Some(pdb) = &scope.svc.disruption {
+    // A daemonset's pods are not evicted by drains; `[defaults]` may still
+    // set a budget.
+    if let Some(pdb) = scope
+        .svc
+        .disruption
+        .as_ref()
+        .filter(|_| scope.svc.kind.has_replicas())
+    {
         out.push(scope.disruption_budget(pdb));
     }
 }

@@ -11,15 +11,17 @@
 //!
 //! - `config_map.rs`: the generated `config` and `files` ConfigMaps;
 //! - `service_account.rs`: the ServiceAccount;
-//! - `workload.rs`: the Deployment, StatefulSet, CronJob or Job of each track,
-//!   built from the pod template of `pod.rs` and the containers of
-//!   `container.rs`;
+//! - `workload.rs`: the Deployment, StatefulSet, DaemonSet (`daemon_set.rs`),
+//!   CronJob or Job of each track, built from the pod template of `pod.rs`
+//!   and the containers of `container.rs`;
 //! - `service.rs`, `ingress.rs`: the Services and Ingresses;
 //! - `autoscaler.rs`, `disruption_budget.rs`: the HorizontalPodAutoscaler and
 //!   the PodDisruptionBudget;
 //! - `network_policy.rs`: the NetworkPolicy;
 //! - `raw.rs`: the raw `objects`, passed through;
-//! - `patch.rs`: the `patches`, merged into the rendered objects last.
+//! - `patch.rs`: the `patches`, merged into the rendered objects last;
+//! - `job_name.rs`: then a Job's name gets the hash of what Kubernetes
+//!   cannot change in it.
 //!
 //! The files of an environment rather than a service are built by
 //! `namespace.rs` (Namespaces) and `kustomization.rs`.
@@ -30,8 +32,10 @@
 mod autoscaler;
 mod config_map;
 mod container;
+mod daemon_set;
 mod disruption_budget;
 mod ingress;
+mod job_name;
 mod kustomization;
 mod namespace;
 mod network_policy;
@@ -47,6 +51,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
 
 use crate::model::{self, Directory, Environment, Service, duration_seconds};
 
@@ -63,6 +68,9 @@ pub struct Object {
     pub value: Json,
     /// The key in `objects` this came from, for raw objects.
     pub raw_key: Option<String>,
+    /// The name patches know the object by, when it was renamed after them:
+    /// a Job named after its content (`job_name.rs`).
+    pub patch_name: Option<String>,
 }
 
 impl Object {
@@ -77,12 +85,14 @@ impl Object {
             namespace: namespace.map(str::to_string),
             value: serde_json::to_value(value).expect("k8s-openapi objects serialize"),
             raw_key: None,
+            patch_name: None,
         }
     }
 
     /// `deployment/http`: how patches name their target.
     pub fn patch_key(&self) -> String {
-        format!("{}/{}", self.kind.to_lowercase(), self.name)
+        let name = self.patch_name.as_ref().unwrap_or(&self.name);
+        format!("{}/{name}", self.kind.to_lowercase())
     }
 }
 
@@ -135,6 +145,7 @@ pub fn render(svc: &Service, cx: &Context<'_>) -> Rendered {
         render_kind(&scope, &mut objects);
     }
     let unmatched_patches = patch::apply_patches(&mut objects, &svc.patches);
+    job_name::name_jobs(&mut objects);
     Rendered {
         objects,
         unmatched_patches,
@@ -208,4 +219,35 @@ fn non_empty<K, V>(m: BTreeMap<K, V>) -> Option<BTreeMap<K, V>> {
 
 fn non_empty_vec<T>(v: Vec<T>) -> Option<Vec<T>> {
     (!v.is_empty()).then_some(v)
+}
+
+/// The first 10 hex digits of a SHA-256 over `(key, value)` pairs, each
+/// length-prefixed: the suffix of names that follow their content (the
+/// generated ConfigMaps, a Job), so a change of content is a change of name.
+fn content_hash<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut h = Sha256::new();
+    for (k, v) in pairs {
+        h.update((k.len() as u64).to_le_bytes());
+        h.update(k.as_bytes());
+        h.update((v.len() as u64).to_le_bytes());
+        h.update(v.as_bytes());
+    }
+    let digest = h.finalize();
+    digest.iter().take(5).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_hash_changes_with_content_and_is_stable() {
+        let a = [("A", "1")];
+        let b = [("A", "2")];
+        assert_eq!(content_hash(a), content_hash(a));
+        assert_ne!(content_hash(a), content_hash(b));
+        assert_eq!(content_hash(a).len(), 10);
+        // Length prefixes: moving a byte from the key to the value is a change.
+        assert_ne!(content_hash([("AB", "")]), content_hash([("A", "B")]));
+    }
 }

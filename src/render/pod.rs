@@ -266,6 +266,11 @@ fn volume(v: &model::Volume) -> Option<core::Volume> {
             claim_name: claim.clone(),
             read_only: v.read_only,
         });
+    } else if let Some(path) = &v.host_path {
+        out.host_path = Some(core::HostPathVolumeSource {
+            path: path.clone(),
+            type_: None,
+        });
     } else {
         // `persistent` volumes are claim templates, not pod volumes.
         return None;

@@ -68,6 +68,7 @@ impl Scope<'_> {
             namespace,
             value,
             raw_key: Some(key.to_string()),
+            patch_name: None,
         }
     }
 }

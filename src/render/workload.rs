@@ -1,11 +1,12 @@
-//! The workload of each track: a Deployment, StatefulSet, CronJob or Job, as
-//! `kind` says, for the main track and one per extra `[[tracks]]` entry, with
-//! its `[rollout]` strategy or its `[cron]` and `[job]` settings.
+//! The workload of each track: a Deployment, StatefulSet, DaemonSet, CronJob
+//! or Job, as `kind` says, for the main track and one per extra `[[tracks]]`
+//! entry, with its `[rollout]` strategy or its `[cron]` and `[job]` settings.
 //!
 //! The pod template inside is built in `pod.rs` and its containers in
-//! `container.rs`; the StatefulSet's governing headless Service is in
-//! `service.rs`, and the replica count of an autoscaled workload is left to
-//! the HorizontalPodAutoscaler of `autoscaler.rs`.
+//! `container.rs`; the DaemonSet in `daemon_set.rs`; the StatefulSet's
+//! governing headless Service is in `service.rs`, the replica count of an
+//! autoscaled workload is left to the HorizontalPodAutoscaler of
+//! `autoscaler.rs`, and a Job's name gets its hash in `job_name.rs`.
 
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::batch::v1 as batch;
@@ -29,10 +30,10 @@ pub(super) fn render(scope: &Scope<'_>, out: &mut Vec<Object>) {
 }
 
 /// What the workload kinds share.
-struct Parts {
-    meta: ObjectMeta,
-    selector: LabelSelector,
-    template: core::PodTemplateSpec,
+pub(super) struct Parts {
+    pub(super) meta: ObjectMeta,
+    pub(super) selector: LabelSelector,
+    pub(super) template: core::PodTemplateSpec,
     /// `None` when the autoscaler owns the count.
     replicas: Option<i32>,
 }
@@ -51,6 +52,7 @@ impl Scope<'_> {
         match self.svc.kind {
             WorkloadKind::Deployment => Object::new(&self.deployment(parts), name, self.ns()),
             WorkloadKind::StatefulSet => Object::new(&self.stateful_set(parts), name, self.ns()),
+            WorkloadKind::DaemonSet => Object::new(&self.daemon_set(parts), name, self.ns()),
             WorkloadKind::CronJob => Object::new(&self.cron_job(parts), name, self.ns()),
             WorkloadKind::Job => Object::new(&self.job(parts), name, self.ns()),
         }

@@ -227,7 +227,7 @@ mod tests {
         assert_eq!(found[0].1, "invalid value `statefullset` for `kind`");
         assert_eq!(
             found[0].2.as_deref(),
-            Some("expected `deployment`, `statefulset`, `cronjob` or `job`")
+            Some("expected `deployment`, `statefulset`, `daemonset`, `cronjob` or `job`")
         );
     }
 
