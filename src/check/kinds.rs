@@ -40,6 +40,7 @@ const fn long_running(path: &'static [&'static str]) -> Rule {
 const RULES: &[Rule] = &[
     long_running(&["service"]),
     long_running(&["ingress"]),
+    long_running(&["route"]),
     long_running(&["autoscale"]),
     long_running(&["disruption"]),
     long_running(&["tracks"]),

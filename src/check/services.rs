@@ -114,11 +114,7 @@ impl ServiceCheck<'_> {
                 self.report(&[key("ingress")], true, d);
             }
             if let (Some(port), Some(spec)) = (&ing.port, &svc.service) {
-                let service_ports: Vec<&str> = if spec.ports.is_empty() {
-                    svc.ports.iter().map(|p| p.name.as_str()).collect()
-                } else {
-                    spec.ports.iter().map(|p| p.name.as_str()).collect()
-                };
+                let service_ports = service_port_names(svc, spec);
                 if !service_ports.contains(&port.as_str()) {
                     let d = unknown_reference(
                         "Service port",
@@ -141,5 +137,18 @@ impl ServiceCheck<'_> {
         if let Some(model::Handler::Http { port, .. }) = &svc.pre_stop {
             self.port_ref(&[key("pre_stop"), key("http"), key("port")], port);
         }
+    }
+}
+
+/// The port names of the Service `spec`: its own, or else every port of the
+/// main container.
+pub(super) fn service_port_names<'a>(
+    svc: &'a model::Service,
+    spec: &'a model::ServiceSpec,
+) -> Vec<&'a str> {
+    if spec.ports.is_empty() {
+        svc.ports.iter().map(|p| p.name.as_str()).collect()
+    } else {
+        spec.ports.iter().map(|p| p.name.as_str()).collect()
     }
 }
