@@ -72,7 +72,7 @@ impl ServiceCheck<'_> {
                     Code::InvalidValue,
                     format!("`{}` is not an HTTP header name", header.escape_debug()),
                 )
-                .hint("an HTTPRoute matches header names of letters, digits and ``!#$%&'*+-.^_`|~``, such as `X-Canary`");
+                .hint("an HTTPRoute matches header names made of letters, digits and the characters !#$%&'*+-.^_`|~, without spaces, such as `X-Canary`");
                 self.report(&at("header"), false, d);
             }
             let Some(weight) = t.weight else {

@@ -31,3 +31,4 @@ mod properties;
 mod publish;
 mod publish_safety;
 mod reference;
+mod route;
