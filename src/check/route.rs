@@ -3,8 +3,7 @@
 //! `[service]`, and the tracks' canary traffic must be expressible in the
 //! Gateway API: weights that add up to at most 100, and no cookie.
 
-use super::services::service_port_names;
-use super::{ServiceCheck, key, unknown_reference};
+use super::{ServiceCheck, key};
 use crate::diag::{Code, Diagnostic};
 use crate::input::tree::Step;
 
@@ -18,14 +17,7 @@ impl ServiceCheck<'_> {
             // Reported as not applying to the kind; nothing more to say.
             return;
         }
-        if svc.service.is_none() {
-            let d = Diagnostic::error(
-                Code::MissingKey,
-                "an HTTPRoute needs the service's `[service]`",
-            )
-            .hint("add `[service]` so the HTTPRoute has a Service to route to");
-            self.report(&[key("route")], true, d);
-        }
+        self.needs_service("route", "HTTPRoute");
         if route.gateway.is_none() && self.env.settings.gateway.is_none() {
             let env = self.env.name;
             let d = Diagnostic::error(
@@ -35,22 +27,11 @@ impl ServiceCheck<'_> {
             .hint(format!("add `gateway = {{ name = \"public\", namespace = \"gateway-system\" }}` to environments/{env}.toml, or set `route.gateway` for this service"));
             self.report(&[key("route")], true, d);
         }
-        if let (Some(port), Some(spec)) = (&route.port, &svc.service) {
-            let service_ports = service_port_names(svc, spec);
-            if !service_ports.contains(&port.as_str()) {
-                let d = unknown_reference(
-                    "Service port",
-                    port,
-                    &service_ports,
-                    "the HTTPRoute routes to a port of `[service]`",
-                );
-                self.report(&[key("route"), key("port")], false, d);
-            }
-        }
+        self.routed_port("route", "HTTPRoute", route.port.as_deref());
         self.route_canaries();
     }
 
-    /// Cookie tracks, and weights above 100 in all.
+    /// Cookie tracks, header names, and weights above 100 in all.
     fn route_canaries(&mut self) {
         let mut total = 0;
         let mut over = false;
