@@ -100,7 +100,7 @@ struct HeaderMatch {
     value: String,
 }
 
-/// A Service of the service and its port (number).
+/// One of the service's Services, and its port by number.
 #[derive(Serialize)]
 struct BackendRef {
     name: String,
