@@ -6,7 +6,9 @@ For every YAML file:
     values whichever YAML version their parser implements;
   - no value may load as a date/timestamp;
   - every object except kustomization.yaml must validate in strict mode
-    against the Kubernetes version of its environment (kubernetes-validate);
+    against the Kubernetes version of its environment (kubernetes-validate),
+    and Gateway API objects against the vendored CRD of their kind
+    (schemas/gateway-api/), its openAPIV3Schema made strict (see strict());
   - <environment>/kustomization.yaml must list exactly the other .yaml files
     of the environment as `resources`.
 
@@ -16,6 +18,7 @@ Exit status: 0 no problems, 1 problems found, 2 usage error.
 
 import argparse
 import datetime
+import json
 import re
 import sys
 from pathlib import Path
@@ -28,6 +31,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError as RuamelError
 
 DEFAULT_KUBE = "1.35"
+GATEWAY_API = Path(__file__).resolve().parent.parent / "schemas" / "gateway-api"
+OBJECT_META = "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+# The vendored HTTPRoute CRD (source.json) predates the Gateway API's v1,
+# which is v1beta1 promoted: v1 objects are checked against v1beta1, and the
+# report says so.
+STAND_INS = {("gateway.networking.k8s.io/v1", "HTTPRoute"): "v1beta1"}
 KUSTOMIZATION = "kustomization.yaml"
 SUPPORTED = sorted({kv.major_minor(v) for v in kv.all_versions()}, key=lambda v: tuple(map(int, v.split("."))))
 
@@ -50,6 +59,9 @@ class Kube:
 
     def validator(self, api_version, kind):
         key = (api_version, kind)
+        if key not in self.validators and key in CRDS.kinds:
+            self.validators[key] = jsonschema.Draft202012Validator(
+                CRDS.schema(api_version, kind), registry=self.registry)
         if key not in self.validators:
             # Same file naming as kubernetes_validate.validate():
             # rbac.authorization.k8s.io/v1 Role -> role-rbac-v1.json
@@ -60,6 +72,76 @@ class Kube:
             except FileNotFoundError:
                 self.validators[key] = None
         return self.validators[key]
+
+
+def strict(node):
+    """A CRD's structural schema as a strict JSON Schema (draft 2020-12).
+
+    An object that lists its properties admits no others, unless it has
+    x-kubernetes-preserve-unknown-fields (or its own additionalProperties,
+    a map); x-kubernetes-int-or-string admits an integer or a string;
+    nullable admits null; x-kubernetes-embedded-resource admits apiVersion,
+    kind and metadata. Descriptions and CEL rules (x-kubernetes-validations,
+    which need a CEL evaluator) are dropped; every other keyword means the
+    same in both dialects.
+    """
+    out = {}
+    for key, value in node.items():
+        if key == "properties":
+            out[key] = {name: strict(schema) for name, schema in value.items()}
+        elif key in ("items", "not") or (key == "additionalProperties" and isinstance(value, dict)):
+            out[key] = strict(value)
+        elif key in ("allOf", "anyOf", "oneOf"):
+            out[key] = [strict(schema) for schema in value]
+        elif key not in ("description", "x-kubernetes-validations"):
+            out[key] = value
+    if node.get("x-kubernetes-embedded-resource") is True:
+        out["properties"] = {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                             "metadata": {"type": "object"}, **out.get("properties", {})}
+    if ("properties" in node and "additionalProperties" not in node
+            and node.get("x-kubernetes-preserve-unknown-fields") is not True):
+        out["additionalProperties"] = False
+    if node.get("x-kubernetes-int-or-string") is True:
+        out.pop("type", None)
+        out.setdefault("anyOf", [{"type": "integer"}, {"type": "string"}])
+    if node.get("nullable") is True:
+        out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+class Crds:
+    """The vendored Gateway API CRDs, by the (apiVersion, kind) they serve."""
+
+    def __init__(self, directory):
+        self.versions = {}
+        self.notes = {}
+        self.used = set()
+        source = json.loads((directory / "source.json").read_text(encoding="utf-8"))
+        for name, info in sorted(source["files"].items()):
+            crd = yaml.safe_load((directory / name).read_text(encoding="utf-8"))
+            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+            for version in crd["spec"]["versions"]:
+                if version.get("served"):
+                    self.versions[(f"{group}/{version['name']}", kind)] = version["schema"]["openAPIV3Schema"]
+            for (api_version, stand_in_kind), stand_in in STAND_INS.items():
+                if stand_in_kind == kind and api_version.startswith(f"{group}/"):
+                    self.versions.setdefault((api_version, kind), self.versions[(f"{group}/{stand_in}", kind)])
+                    self.notes[(api_version, kind)] = (
+                        f"{api_version} {kind} is checked against {stand_in} of the vendored CRD "
+                        f"(Gateway API {info['bundle_version']}, {source['package']} {source['version']})")
+        self.kinds = set(self.versions)
+
+    def schema(self, api_version, kind):
+        self.used.add((api_version, kind))
+        schema = strict(self.versions[(api_version, kind)])
+        schema["properties"]["apiVersion"] = {"const": api_version}
+        schema["properties"]["kind"] = {"const": kind}
+        schema["properties"]["metadata"] = {"$ref": OBJECT_META}
+        schema["required"] = sorted({*schema.get("required", []), "apiVersion", "kind", "metadata"})
+        return schema
+
+
+CRDS = Crds(GATEWAY_API)
 
 
 def kube_arg(text):
@@ -167,9 +249,10 @@ def check_file(file, name, kube, yaml12, report):
             elif (validator := kube.validator(api_version, kind)) is None:
                 report(f"{where}no schema for {api_version} {kind} in Kubernetes {kube.version}")
             else:
+                against = ("vendored CRD, strict" if (api_version, kind) in CRDS.kinds
+                           else f"Kubernetes {kube.version} strict")
                 for err in validator.iter_errors(doc):
-                    report(f"{where}{pointer(err.absolute_path)}: {short(err.message)} "
-                           f"(Kubernetes {kube.version} strict)")
+                    report(f"{where}{pointer(err.absolute_path)}: {short(err.message)} ({against})")
     return docs[0][1]
 
 
@@ -232,6 +315,8 @@ def main():
             report, first = info["kustomization"]
             check_kustomization(env_dir, first, info["files"], report)
 
+    for key in sorted(CRDS.used & CRDS.notes.keys()):
+        print(f"note: {CRDS.notes[key]}")
     print(f"checked {len(files)} files in {len(envs)} environments: {problems} problems")
     return 1 if problems else 0
 

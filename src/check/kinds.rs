@@ -86,6 +86,7 @@ const fn only(
 const RULES: &[Rule] = &[
     long_running(&["service"]),
     long_running(&["ingress"]),
+    long_running(&["route"]),
     counted(
         &["autoscale"],
         WorkloadKind::runs_to_completion,

@@ -15,6 +15,7 @@
 //! - `probes`: liveness, readiness and startup probes;
 //! - `services`: `[service]`, `[extra_services]`, the Ingress, and the
 //!   metrics and pre-stop ports;
+//! - `route`: `[route]`, its Gateway, and canary traffic it can route;
 //! - `tracks`: canaries and other tracks, and `serve`;
 //! - `volumes`: volume sources and names, and mounts;
 //! - `resources`: request <= limit;
@@ -58,6 +59,7 @@ mod placement;
 mod ports;
 mod probes;
 mod resources;
+mod route;
 mod services;
 mod tracks;
 mod versions;
@@ -135,6 +137,7 @@ impl<'a> ServiceCheck<'a> {
             Self::ports,
             Self::probes,
             Self::services,
+            Self::route,
             Self::tracks,
             Self::volumes,
             Self::resources,

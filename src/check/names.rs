@@ -67,6 +67,9 @@ impl ServiceCheck<'_> {
             if svc.ingress.is_some() {
                 names.push(("Ingress", name.into(), vec![key("ingress")]));
             }
+            if svc.route.is_some() {
+                names.push(("HTTPRoute", name.into(), vec![key("route")]));
+            }
         }
         for suffix in svc.extra_services.keys() {
             let at = vec![key("extra_services"), key(suffix)];
@@ -172,6 +175,13 @@ impl ServiceCheck<'_> {
                 "annotation",
             ));
         }
+        if let Some(route) = &svc.route {
+            tables.push((
+                vec![key("route"), key("annotations")],
+                &route.annotations,
+                "annotation",
+            ));
+        }
         let node_selector = tables[3].1;
         for (i, (at, table, what)) in tables.iter().enumerate() {
             for k in table.keys() {
@@ -198,7 +208,7 @@ impl ServiceCheck<'_> {
     }
 
     /// The annotations of each object: the service's, with those of its
-    /// Service, extra Services or Ingress; the pods'.
+    /// Service, extra Services, Ingress or HTTPRoute; the pods'.
     fn annotations_of(&self) -> Vec<(Vec<Step>, usize)> {
         let svc = self.svc;
         let with = |extra: &Map| {
@@ -228,6 +238,12 @@ impl ServiceCheck<'_> {
             out.push((
                 vec![key("ingress"), key("annotations")],
                 with(&ing.annotations),
+            ));
+        }
+        if let Some(route) = &svc.route {
+            out.push((
+                vec![key("route"), key("annotations")],
+                with(&route.annotations),
             ));
         }
         out

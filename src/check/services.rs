@@ -100,35 +100,49 @@ impl ServiceCheck<'_> {
     fn ingress(&mut self) {
         let svc = self.svc;
         if let Some(ing) = &svc.ingress {
-            if svc.service.is_none() {
-                let d = Diagnostic::error(
-                    Code::MissingKey,
-                    "an Ingress needs the service's `[service]`",
-                )
-                .hint("add `[service]` so the Ingress has a Service to route to");
-                self.report(&[key("ingress")], true, d);
-            }
+            self.needs_service("ingress", "Ingress");
             if ing.all_hosts().is_empty() {
                 let d = Diagnostic::error(Code::MissingKey, "an Ingress needs `host` or `hosts`")
                     .hint("add `host = \"app.example.com\"`");
                 self.report(&[key("ingress")], true, d);
             }
-            if let (Some(port), Some(spec)) = (&ing.port, &svc.service) {
-                let service_ports: Vec<&str> = if spec.ports.is_empty() {
-                    svc.ports.iter().map(|p| p.name.as_str()).collect()
-                } else {
-                    spec.ports.iter().map(|p| p.name.as_str()).collect()
-                };
-                if !service_ports.contains(&port.as_str()) {
-                    let d = unknown_reference(
-                        "Service port",
-                        port,
-                        &service_ports,
-                        "the Ingress routes to a port of `[service]`",
-                    );
-                    self.report(&[key("ingress"), key("port")], false, d);
-                }
-            }
+            self.routed_port("ingress", "Ingress", ing.port.as_deref());
+        }
+    }
+
+    /// `[table]`, which renders the `kind` in front of the Service, has one.
+    pub(super) fn needs_service(&mut self, table: &str, kind: &str) {
+        if self.svc.service.is_none() {
+            let d = Diagnostic::error(
+                Code::MissingKey,
+                format!("an {kind} needs the service's `[service]`"),
+            )
+            .hint(format!(
+                "add `[service]` so the {kind} has a Service to route to"
+            ));
+            self.report(&[key(table)], true, d);
+        }
+    }
+
+    /// `table.port`, the port of `[service]` that the `kind` routes to.
+    pub(super) fn routed_port(&mut self, table: &str, kind: &str, port: Option<&str>) {
+        let svc = self.svc;
+        let (Some(port), Some(spec)) = (port, &svc.service) else {
+            return;
+        };
+        let service_ports: Vec<&str> = if spec.ports.is_empty() {
+            svc.ports.iter().map(|p| p.name.as_str()).collect()
+        } else {
+            spec.ports.iter().map(|p| p.name.as_str()).collect()
+        };
+        if !service_ports.contains(&port) {
+            let d = unknown_reference(
+                "Service port",
+                port,
+                &service_ports,
+                &format!("the {kind} routes to a port of `[service]`"),
+            );
+            self.report(&[key(table), key("port")], false, d);
         }
     }
 

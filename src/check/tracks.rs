@@ -1,5 +1,5 @@
 //! Tracks (canaries and other variants of the workload): unique names other
-//! than `stable`, an Ingress for canary traffic, `header` with
+//! than `stable`, an Ingress or HTTPRoute for canary traffic, `header` with
 //! `header_value`, each track's environment variables, and `serve` naming a
 //! track.
 
@@ -23,9 +23,9 @@ impl ServiceCheck<'_> {
                 self.report(&at, false, d);
             }
             names.push(&t.name);
-            if t.takes_canary_traffic() && svc.ingress.is_none() {
-                let d = Diagnostic::error(Code::MissingKey, format!("track `{}` takes canary traffic but the service has no `[ingress]`", t.name))
-                    .hint("canary routing (weight, header, cookie) is done by the ingress; add `[ingress]` or remove them");
+            if t.takes_canary_traffic() && svc.ingress.is_none() && svc.route.is_none() {
+                let d = Diagnostic::error(Code::MissingKey, format!("track `{}` takes canary traffic but the service has no `[ingress]` or `[route]`", t.name))
+                    .hint("canary routing (weight, header, cookie) is done by the Ingress or the HTTPRoute; add `[ingress]` or `[route]`, or remove them");
                 self.report(&[key("tracks"), Step::Index(i)], true, d);
             }
             if t.header_value.is_some() && t.header.is_none() {

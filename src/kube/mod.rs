@@ -7,7 +7,8 @@
 //! a validator per (version, apiVersion, kind) is compiled on first use from
 //! the definitions that kind reaches, and shared by all threads. This module
 //! knows nothing of services: it answers "is this object valid for that
-//! version, and if not, where".
+//! version, and if not, where". The Gateway API's kinds are known from the
+//! CRDs vendored in `schemas/gateway-api/` (`gateway_api.rs`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
@@ -33,6 +34,7 @@ fn text(version: &str) -> Option<&'static str> {
 }
 
 mod catalog;
+mod gateway_api;
 
 use catalog::Catalog;
 
@@ -134,7 +136,15 @@ pub fn validate(version: &str, object: &Json) -> Vec<Problem> {
         if known.is_empty() && is_custom_group(catalog, api_version) {
             // A custom resource (Flux, Argo, cert-manager ...): its schema is
             // the cluster's CRD, which is not ours to know.
-            return Vec::new();
+            return gateway_api::miscapitalized(api_version, kind)
+                .map(|right| Problem {
+                    path: "kind".into(),
+                    message: format!(
+                        "`{kind}` is not a kind of `{api_version}`; kinds are case-sensitive: `{right}`"
+                    ),
+                })
+                .into_iter()
+                .collect();
         }
         let message = if known.is_empty() {
             format!("`{api_version}` `{kind}` is not a built-in kind of Kubernetes {version}")
@@ -288,6 +298,15 @@ mod tests {
         for version in VERSIONS {
             assert_eq!(validate(version, &route), vec![], "{version}");
         }
+        let mut miscased = route.clone();
+        miscased["kind"] = json!("HttpRoute");
+        assert_eq!(
+            validate("1.35", &miscased),
+            vec![Problem {
+                path: "kind".into(),
+                message: "`HttpRoute` is not a kind of `gateway.networking.k8s.io/v1`; kinds are case-sensitive: `HTTPRoute`".into()
+            }]
+        );
         let ingress = json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"}, "spec": {"rulez": []}});
         assert_eq!(validate("1.35", &ingress).len(), 1);
     }

@@ -104,6 +104,7 @@ pub struct Service {
     pub service: Option<ServiceSpec>,
     pub extra_services: BTreeMap<String, ServiceSpec>,
     pub ingress: Option<Ingress>,
+    pub route: Option<Route>,
     pub tracks: Vec<Track>,
     pub serve: Option<String>,
     pub rollout: Rollout,
@@ -506,14 +507,50 @@ pub struct Ingress {
 
 impl Ingress {
     pub fn all_hosts(&self) -> Vec<&str> {
-        let mut hosts: Vec<&str> = self.host.iter().map(String::as_str).collect();
-        for h in &self.hosts {
-            if !hosts.contains(&h.as_str()) {
-                hosts.push(h);
-            }
-        }
-        hosts
+        all_hosts(&self.host, &self.hosts)
     }
+}
+
+/// `host` first, then each of `hosts` not already named.
+fn all_hosts<'a>(host: &'a Option<String>, more: &'a [String]) -> Vec<&'a str> {
+    let mut hosts: Vec<&str> = host.iter().map(String::as_str).collect();
+    for h in more {
+        if !hosts.contains(&h.as_str()) {
+            hosts.push(h);
+        }
+    }
+    hosts
+}
+
+/// `[route]`: an HTTPRoute of the Gateway API.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Route {
+    /// `None`: the environment's `gateway`.
+    pub gateway: Option<Gateway>,
+    pub host: Option<String>,
+    pub hosts: Vec<String>,
+    pub paths: Option<Vec<String>>,
+    pub path_type: Option<String>,
+    pub port: Option<String>,
+    pub annotations: Map,
+}
+
+impl Route {
+    pub fn all_hosts(&self) -> Vec<&str> {
+        all_hosts(&self.host, &self.hosts)
+    }
+}
+
+/// A Gateway (Gateway API) that routes attach to: an environment's
+/// `gateway`, or a route's own.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Gateway {
+    pub name: String,
+    /// `None`: the route's namespace.
+    pub namespace: Option<String>,
+    /// The listener (`sectionName`); `None`: every listener.
+    pub section: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -710,6 +747,8 @@ pub struct Environment {
     pub capacity: Capacity,
     #[serde(default)]
     pub gitops: GitOps,
+    /// Where every `[route]` attaches, unless it names its own.
+    pub gateway: Option<Gateway>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

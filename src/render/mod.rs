@@ -14,7 +14,8 @@
 //! - `workload.rs`: the Deployment, StatefulSet, DaemonSet (`daemon_set.rs`),
 //!   CronJob or Job of each track, built from the pod template of `pod.rs`
 //!   and the containers of `container.rs`;
-//! - `service.rs`, `ingress.rs`: the Services and Ingresses;
+//! - `service.rs`, `ingress.rs`, `route.rs`: the Services, Ingresses and
+//!   the Gateway API HTTPRoute;
 //! - `autoscaler.rs`, `disruption_budget.rs`: the HorizontalPodAutoscaler and
 //!   the PodDisruptionBudget;
 //! - `network_policy.rs`: the NetworkPolicy;
@@ -42,6 +43,7 @@ mod network_policy;
 mod patch;
 mod pod;
 mod raw;
+mod route;
 mod service;
 mod service_account;
 mod workload;
@@ -120,6 +122,7 @@ const KINDS: &[fn(&Scope<'_>, &mut Vec<Object>)] = &[
     workload::render,
     service::render,
     ingress::render,
+    route::render,
     autoscaler::render,
     disruption_budget::render,
     network_policy::render,

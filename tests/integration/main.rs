@@ -34,3 +34,4 @@ mod properties;
 mod publish;
 mod publish_safety;
 mod reference;
+mod route;
