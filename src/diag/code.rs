@@ -40,12 +40,15 @@ pub enum Code {
     LargeObject,
     ReservedLabel,
     ImagePath,
+    Crd,
+    CrdSchema,
+    ClusterScoped,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 28] = [
+    pub const ALL: [Code; 31] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -74,6 +77,9 @@ impl Code {
         Code::LargeObject,
         Code::ReservedLabel,
         Code::ImagePath,
+        Code::Crd,
+        Code::CrdSchema,
+        Code::ClusterScoped,
     ];
 
     /// The code as written in messages and JSON.
@@ -107,6 +113,9 @@ impl Code {
             Code::LargeObject => "large-object",
             Code::ReservedLabel => "reserved-label",
             Code::ImagePath => "image-path",
+            Code::Crd => "crd",
+            Code::CrdSchema => "crd-schema",
+            Code::ClusterScoped => "cluster-scoped",
         }
     }
 
@@ -188,6 +197,15 @@ impl Code {
             }
             Code::ReservedLabel => {
                 "A label manifold sets itself (`app`, `track`, `version`, `env`, `group` and their `app.kubernetes.io/` forms): a value written for it would be replaced, or part a Service from its selector."
+            }
+            Code::Crd => {
+                "A file in `crds/` is not YAML or JSON, holds something other than an `apiextensions.k8s.io/v1` CustomResourceDefinition, lacks what validation needs (group, kind, scope, versions, a schema), or defines a group and kind that another file defines too."
+            }
+            Code::CrdSchema => {
+                "A custom resource in `objects` (or a patched one) does not match the schema of its CRD in `crds/`, or its `apiVersion` names a version the CRD does not serve."
+            }
+            Code::ClusterScoped => {
+                "A cluster-scoped object (a built-in kind such as ClusterRole, or a custom resource whose CRD says `scope: Cluster`) sets `metadata.namespace`."
             }
         }
     }

@@ -48,7 +48,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value as Json;
 
-use crate::model::{self, Directory, Environment, Service, duration_seconds};
+use crate::model::{self, Directory, Environment, Scopes, Service, duration_seconds};
 
 pub use kustomization::kustomization;
 pub use namespace::namespace;
@@ -100,6 +100,8 @@ pub struct Context<'a> {
     pub name: &'a str,
     /// The services of the environment, for references between services.
     pub directory: &'a Directory,
+    /// Which kinds are cluster-scoped: raw objects of those get no namespace.
+    pub scopes: &'a Scopes,
 }
 
 /// The kinds of object a service renders to, in output order. Each pushes
