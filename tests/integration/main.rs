@@ -18,6 +18,7 @@ mod build;
 mod cases;
 mod ci;
 mod consumers;
+mod crds;
 mod deploy;
 mod diff;
 mod diff_safety;
