@@ -465,10 +465,22 @@ mod tests {
             ("networking.k8s.io/v1", "IngressClass"),
             ("node.k8s.io/v1", "RuntimeClass"),
             ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
-            ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
-            ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"),
-            ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy"),
-            ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding"),
+            (
+                "admissionregistration.k8s.io/v1",
+                "ValidatingWebhookConfiguration",
+            ),
+            (
+                "admissionregistration.k8s.io/v1",
+                "MutatingWebhookConfiguration",
+            ),
+            (
+                "admissionregistration.k8s.io/v1",
+                "ValidatingAdmissionPolicy",
+            ),
+            (
+                "admissionregistration.k8s.io/v1",
+                "ValidatingAdmissionPolicyBinding",
+            ),
             ("apiregistration.k8s.io/v1", "APIService"),
         ] {
             assert_eq!(
