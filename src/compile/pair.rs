@@ -526,12 +526,15 @@ fn namespace_of_cluster_object(
     kinds: &Kinds,
     site: &Site<'_>,
 ) -> Option<Diagnostic> {
+    // Only raw objects can be of a cluster-scoped kind: manifold renders
+    // none, and a patch keeps its target's kind.
+    object.raw_key.as_ref()?;
     let value = &object.value;
+    let namespace = value["metadata"]["namespace"].as_str()?;
     let api_version = value["apiVersion"].as_str().unwrap_or_default();
     if !kinds.scopes.is_cluster(api_version, &object.kind) {
         return None;
     }
-    let namespace = value["metadata"]["namespace"].as_str()?;
     let from = match kinds.crds.get(api_version, &object.kind) {
         Some(crd) => format!(
             "its CustomResourceDefinition `{}` says `scope: Cluster`",

@@ -451,7 +451,7 @@ fn nullable(out: &mut Map<String, Json>, junctors: &mut [Json]) {
 /// The CRDs a run knows, by group and kind.
 #[derive(Default)]
 pub struct Crds {
-    by_kind: HashMap<(String, String), Crd>,
+    by_group: HashMap<String, HashMap<String, Crd>>,
 }
 
 impl Crds {
@@ -459,9 +459,9 @@ impl Crds {
     /// definition, which is left out.
     pub fn register(&mut self, crds: Vec<Crd>, diagnostics: &mut Vec<Diagnostic>) {
         for crd in crds {
-            let key = (crd.group.clone(), crd.kind.clone());
-            let Some(first) = self.by_kind.get(&key) else {
-                self.by_kind.insert(key, crd);
+            let kinds = self.by_group.entry(crd.group.clone()).or_default();
+            let Some(first) = kinds.get(&crd.kind) else {
+                kinds.insert(crd.kind.clone(), crd);
                 continue;
             };
             let d = Diagnostic::error(
@@ -484,13 +484,13 @@ impl Crds {
 
     /// The CRD of a custom resource, if one is registered.
     pub fn get(&self, api_version: &str, kind: &str) -> Option<&Crd> {
-        self.by_kind
-            .get(&(api_group(api_version).to_string(), kind.to_string()))
+        self.by_group.get(api_group(api_version))?.get(kind)
     }
 
-    /// Adds the scope of every registered kind to `scopes`.
+    /// Adds the scope of every registered kind to `scopes` (where a
+    /// built-in kind keeps its own).
     pub fn scopes_into(&self, scopes: &mut Scopes) {
-        for crd in self.by_kind.values() {
+        for crd in self.by_group.values().flat_map(HashMap::values) {
             scopes.insert(&crd.group, &crd.kind, crd.scope);
         }
     }
@@ -710,10 +710,42 @@ mod tests {
         );
     }
 
+    /// A CRD cannot loosen the check of a built-in kind.
+    #[test]
+    fn built_in_kinds_keep_their_schema_and_scope() {
+        let doc = json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "deployments.apps"},
+            "spec": {"group": "apps", "names": {"kind": "Deployment"}, "scope": "Cluster",
+                     "versions": [{"name": "v1", "served": true, "schema": {"openAPIV3Schema": {
+                         "type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}
+        });
+        let mut crds = Crds::default();
+        crds.register(vec![Crd::from_json(&doc).unwrap()], &mut Vec::new());
+        let object = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spek": {}});
+        let verdict = validate_with("1.35", &crds, &object);
+        assert_eq!(verdict.crd, None);
+        assert_eq!(
+            verdict.problems[0].message,
+            "unknown field `spek`; did you mean `spec`?"
+        );
+        let mut scopes = crate::kube::builtin_scopes().clone();
+        crds.scopes_into(&mut scopes);
+        assert_eq!(
+            scopes.of("apps/v1", "Deployment"),
+            Some(ResourceScope::Namespaced)
+        );
+    }
+
     #[test]
     fn a_group_and_kind_is_registered_once() {
         let mut crds = widgets(spec(json!({})));
-        let again = widgets(spec(json!({}))).by_kind.into_values().collect();
+        let again = widgets(spec(json!({})))
+            .by_group
+            .into_values()
+            .flat_map(HashMap::into_values)
+            .collect();
         let mut diagnostics = Vec::new();
         crds.register(again, &mut diagnostics);
         assert_eq!(diagnostics.len(), 1);

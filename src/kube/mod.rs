@@ -163,8 +163,9 @@ pub struct Verdict {
     pub problems: Vec<Problem>,
 }
 
-/// Validates one object: against its CRD when `crds` has one for its group
-/// and kind, else against the strict schema of `version`.
+/// Validates one object: against the strict schema of `version` when its
+/// kind is built in, else against its CRD when `crds` has one for its group
+/// and kind (else it passes, as `validate` says).
 pub fn validate_with(version: &str, crds: &Crds, object: &Json) -> Verdict {
     let api_version = object
         .get("apiVersion")
@@ -174,7 +175,12 @@ pub fn validate_with(version: &str, crds: &Crds, object: &Json) -> Verdict {
         .get("kind")
         .and_then(Json::as_str)
         .unwrap_or_default();
-    let Some(crd) = crds.get(api_version, kind) else {
+    // A built-in kind is Kubernetes' own, whatever a CRD would say.
+    let built_in = catalog(version).is_some_and(|c| {
+        c.kinds
+            .contains_key(&(api_version.to_string(), kind.to_string()))
+    });
+    let Some(crd) = crds.get(api_version, kind).filter(|_| !built_in) else {
         return Verdict {
             crd: None,
             problems: validate(version, object),

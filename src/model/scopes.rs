@@ -32,22 +32,28 @@ pub fn api_group(api_version: &str) -> &str {
     api_version.split_once('/').map_or("", |(group, _)| group)
 }
 
-/// (group, kind) -> scope.
+/// group -> kind -> scope.
 #[derive(Clone, Debug, Default)]
 pub struct Scopes {
-    by_kind: HashMap<(String, String), ResourceScope>,
+    by_group: HashMap<String, HashMap<String, ResourceScope>>,
 }
 
 impl Scopes {
+    /// Records the scope of a kind; a kind already known keeps its scope
+    /// (built-in kinds are recorded first and a CRD cannot change them).
     pub fn insert(&mut self, group: &str, kind: &str, scope: ResourceScope) {
-        self.by_kind
-            .insert((group.to_string(), kind.to_string()), scope);
+        self.by_group
+            .entry(group.to_string())
+            .or_default()
+            .entry(kind.to_string())
+            .or_insert(scope);
     }
 
     /// The scope of `kind` in the group of `api_version`, if known.
     pub fn of(&self, api_version: &str, kind: &str) -> Option<ResourceScope> {
-        self.by_kind
-            .get(&(api_group(api_version).to_string(), kind.to_string()))
+        self.by_group
+            .get(api_group(api_version))?
+            .get(kind)
             .copied()
     }
 
@@ -67,6 +73,7 @@ mod tests {
         let mut scopes = Scopes::default();
         scopes.insert("cert-manager.io", "ClusterIssuer", ResourceScope::Cluster);
         scopes.insert("", "Namespace", ResourceScope::Cluster);
+        scopes.insert("", "Namespace", ResourceScope::Namespaced);
         assert!(scopes.is_cluster("cert-manager.io/v1", "ClusterIssuer"));
         assert!(scopes.is_cluster("v1", "Namespace"));
         assert!(!scopes.is_cluster("example.com/v1", "ClusterIssuer"));
