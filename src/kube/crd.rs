@@ -20,7 +20,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value as Json, json};
 
@@ -42,11 +42,14 @@ pub struct Crd {
     pub defined_in: String,
 }
 
-/// One version of a CRD, with its validator when it is served.
+/// One version of a CRD: its schema when it is served, and the validator
+/// built from it on first use (most CRDs of a repository check no object in
+/// a given run, and a large schema takes milliseconds to compile).
 pub struct CrdVersion {
     pub name: String,
     pub served: bool,
-    validator: Option<Arc<Compiled>>,
+    schema: Option<Json>,
+    validator: OnceLock<Result<Arc<Compiled>, String>>,
 }
 
 /// Why a document is not a CRD manifold can use: where (a JSON pointer into
@@ -69,8 +72,7 @@ fn not_a_crd(pointer: &str, message: impl Into<String>, hint: impl Into<String>)
 const API_VERSION: &str = "apiextensions.k8s.io/v1";
 
 impl Crd {
-    /// Reads one CRD (as `kubectl get crd -o yaml` prints it) and compiles
-    /// the validator of each served version.
+    /// Reads one CRD (as `kubectl get crd -o yaml` prints it).
     pub fn from_json(doc: &Json) -> Result<Crd, NotACrd> {
         let text = |pointer: &str| doc.pointer(pointer).and_then(Json::as_str);
         let (api_version, kind) = (text("/apiVersion"), text("/kind"));
@@ -144,13 +146,18 @@ impl Crd {
         })
     }
 
-    /// The version named by `api_version`, if the CRD serves it; else the
-    /// problem, listing the served versions.
+    /// The validator of the version named by `api_version`, if the CRD
+    /// serves it; else the problem, listing the served versions.
     pub(super) fn served(&self, api_version: &str) -> Result<Arc<Compiled>, String> {
         let wanted = api_version.split_once('/').map_or("", |(_, v)| v);
         let version = self.versions.iter().find(|v| v.name == wanted);
-        if let Some(compiled) = version.and_then(|v| v.validator.clone()) {
-            return Ok(compiled);
+        if let Some(v) = version.filter(|v| v.served) {
+            return v.validator().map_err(|e| {
+                format!(
+                    "the schema of CustomResourceDefinition `{}` version `{}` cannot be used: {e}",
+                    self.name, v.name
+                )
+            });
         }
         let served: Vec<String> = self
             .versions
@@ -186,44 +193,59 @@ impl CrdVersion {
                 "set `served: true` or `served: false`",
             )
         })?;
-        if !served {
-            return Ok(CrdVersion {
-                name: name.to_string(),
-                served,
-                validator: None,
-            });
-        }
-        let schema = v
-            .pointer("/schema/openAPIV3Schema")
-            .filter(|s| s.is_object())
-            .ok_or_else(|| {
-                not_a_crd(
-                    pointer,
-                    format!("served version `{name}` has no `schema.openAPIV3Schema`"),
-                    "an apiextensions.k8s.io/v1 CRD has a schema for every version; export the CRD from the cluster",
-                )
-            })?;
-        let document = root(schema);
-        let validator = jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .should_validate_formats(true)
-            .build(&document)
-            .map_err(|e| {
-                not_a_crd(
-                    &format!("{pointer}/schema/openAPIV3Schema"),
-                    format!("the schema of version `{name}` cannot be used: {e}"),
-                    "fix the schema (a `pattern` must be a valid regular expression)",
-                )
-            })?;
+        let schema = match served {
+            false => None,
+            true => Some(
+                v.pointer("/schema/openAPIV3Schema")
+                    .filter(|s| s.is_object())
+                    .ok_or_else(|| {
+                        not_a_crd(
+                            pointer,
+                            format!("served version `{name}` has no `schema.openAPIV3Schema`"),
+                            "an apiextensions.k8s.io/v1 CRD has a schema for every version; export the CRD from the cluster",
+                        )
+                    })?
+                    .clone(),
+            ),
+        };
         Ok(CrdVersion {
             name: name.to_string(),
             served,
-            validator: Some(Arc::new(Compiled {
-                document,
-                validator,
-            })),
+            schema,
+            validator: OnceLock::new(),
         })
     }
+
+    /// The strict validator of this version, built once.
+    fn validator(&self) -> Result<Arc<Compiled>, String> {
+        self.validator
+            .get_or_init(|| {
+                let schema = self.schema.as_ref().ok_or("the version is not served")?;
+                let document = root(schema);
+                let validator = options().build(&document).map_err(|e| e.to_string())?;
+                Ok(Arc::new(Compiled {
+                    document,
+                    validator,
+                }))
+            })
+            .clone()
+    }
+}
+
+/// How CRD schemas are compiled: formats checked, and patterns read as Go's
+/// RE2 reads them (the API server's engine; the `regex` crate has its
+/// syntax), not as ECMA-262.
+fn options() -> jsonschema::ValidationOptions<'static> {
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .with_pattern_options(jsonschema::PatternOptions::regex())
+}
+
+/// Whether `pattern` compiles: one that does not (RE2 syntax the engine
+/// lacks) is left out rather than making the whole CRD unusable.
+fn readable_pattern(pattern: &Json) -> bool {
+    options().build(&json!({"pattern": pattern})).is_ok()
 }
 
 /// The JSON Schema of a custom resource: the structural schema made strict,
@@ -314,6 +336,9 @@ fn convert(schema: &Json, mode: Mode) -> Json {
         if let Some(v) = s.get(key) {
             out.insert(key.into(), v.clone());
         }
+    }
+    if out.get("pattern").is_some_and(|p| !readable_pattern(p)) {
+        out.remove("pattern");
     }
     bounds(s, &mut out);
     match s.get("format").and_then(Json::as_str) {
@@ -707,6 +732,24 @@ mod tests {
                 "/spec/names".into(),
                 "the CustomResourceDefinition has no `spec.names.kind`".into()
             )
+        );
+    }
+
+    /// Patterns are RE2 (Go's engine, the API server's); one the engine
+    /// cannot read is left out instead of making the CRD unusable.
+    #[test]
+    fn patterns_are_read_as_re2_and_unreadable_ones_are_left_out() {
+        let crds = widgets(spec(json!({
+            "name": {"type": "string", "pattern": "(?i)^[a-z]+$"},
+            "odd": {"type": "string", "pattern": "(["},
+        })));
+        assert_eq!(check(&crds, json!({"name": "ABC", "odd": "x"})), vec![]);
+        assert_eq!(
+            check(&crds, json!({"name": "a1"})),
+            vec![(
+                "spec.name".into(),
+                "\"a1\" does not match \"(?i)^[a-z]+$\"".into()
+            )]
         );
     }
 
