@@ -1,10 +1,23 @@
-"""Vendor the strict Kubernetes JSON schemas into schemas/kubernetes/v1.X.json.
+"""Vendor the strict Kubernetes JSON schemas into schemas/kubernetes/v1.X.json,
+and which kinds are namespaced into schemas/kubernetes/scopes.json.
 
-Source: the `_definitions.json` of each `v1.X.0-local-strict` directory
-shipped by the pinned kubernetes-validate package (tests/requirements.txt).
-Descriptions are dropped to keep the files small; everything that affects
-validation is kept. The output has one definition per line so that git diffs
-between schema updates stay readable.
+Source of the schemas: the `_definitions.json` of each `v1.X.0-local-strict`
+directory shipped by the pinned kubernetes-validate package
+(tests/requirements.txt). Descriptions are dropped to keep the files small;
+everything that affects validation is kept. The output has one definition per
+line so that git diffs between schema updates stay readable.
+
+Source of the scopes: the schemas carry none, so they come from the official
+Python client of each version (`kubernetes` on PyPI, pinned in CLIENTS),
+generated from the API server's OpenAPI paths: in the API class of a group
+and version, a kind is namespaced when its methods take a namespace
+(`create_namespaced_<kind>`, or `read_`/`list_` for kinds that cannot be
+created) and cluster-scoped when they do not (`create_<kind>`). The wheels
+are downloaded once with pip into target/kube-clients/ and read as zip files,
+never imported. Every kind of the vendored schemas that can be stored must
+get a scope, and all client versions must agree; scopes.json has one
+`"group/Kind":"Namespaced"|"Cluster"` line a kind (core kinds without a
+group), the values CustomResourceDefinitions use in `spec.scope`.
 
 Usage: target/pytools/bin/python scripts/vendor-kube-schemas.py [--check]
   --check  exit 1 if the committed files differ from what would be generated
@@ -12,11 +25,39 @@ Usage: target/pytools/bin/python scripts/vendor-kube-schemas.py [--check]
 
 import importlib.resources
 import json
+import re
+import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 VERSIONS = ["1.33", "1.34", "1.35", "1.36", "1.37"]
-OUT_DIR = Path(__file__).resolve().parent.parent / "schemas" / "kubernetes"
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "schemas" / "kubernetes"
+SCOPES = OUT_DIR / "scopes.json"
+WHEELS = ROOT / "target" / "kube-clients"
+
+# The official Python client generated from each vendored version's API.
+CLIENTS = {
+    "1.33": "33.1.0",
+    "1.34": "34.1.0",
+    "1.35": "35.0.0",
+    "1.36": "36.0.3",
+    "1.37": "37.0.2",
+}
+
+# Kinds of the schemas that are never stored (discovery documents, replies,
+# subresources): no API class creates, reads or lists them on their own.
+NOT_STORED = {
+    ("", "APIGroup"),
+    ("", "APIGroupList"),
+    ("", "APIResourceList"),
+    ("", "APIVersions"),
+    ("", "Status"),
+    ("authentication.k8s.io", "TokenRequest"),
+    ("autoscaling", "Scale"),
+    ("policy", "Eviction"),
+}
 
 # Kinds the compiler emits; generation fails if one of them is missing.
 REQUIRED_GVKS = [
@@ -92,7 +133,90 @@ def generate(version):
         sys.exit(f"v{version}: no definition for {missing}")
     text = render(doc)
     assert json.loads(text) == doc, "rendering does not round-trip"
-    return text
+    # The kinds with a schema of their own (shared types list several).
+    kinds = {
+        (gvk["group"], gvk["version"], gvk["kind"])
+        for schema in doc["$defs"].values()
+        for gvk in [schema.get("x-kubernetes-group-version-kind", [])]
+        if len(gvk) == 1
+        for gvk in gvk
+    }
+    return text, kinds
+
+
+def client_wheel(version):
+    """The client wheel of a Kubernetes version, downloaded once."""
+    client = CLIENTS[version]
+    wheel = WHEELS / f"kubernetes-{client}-py2.py3-none-any.whl"
+    if not wheel.exists():
+        WHEELS.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+             "--only-binary", ":all:", "--disable-pip-version-check",
+             "-d", str(WHEELS), f"kubernetes=={client}"],
+            check=True, stdin=subprocess.DEVNULL,
+        )
+    return wheel
+
+
+def snake(kind):
+    """`HorizontalPodAutoscaler` -> `horizontal_pod_autoscaler`, `APIService`
+    -> `api_service`: how the client names a kind in its methods."""
+    kind = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", kind)
+    kind = re.sub(r"([a-z\d])([A-Z])", r"\1_\2", kind)
+    return kind.lower()
+
+
+def client_methods(wheel):
+    """(group, version) -> the names of its API class's methods."""
+    methods = {}
+    with zipfile.ZipFile(wheel) as z:
+        for name in z.namelist():
+            if not (name.startswith("kubernetes/client/api/") and name.endswith("_api.py")):
+                continue
+            text = z.read(name).decode("utf-8")
+            paths = set(re.findall(r"'/apis/([^/'{]+)/([^/'{]+)/", text))
+            paths |= {("", v) for v in re.findall(r"'/api/(v1)/", text)}
+            if len(paths) != 1:
+                continue  # group discovery classes, custom objects
+            methods[paths.pop()] = set(re.findall(r"def (\w+)\(", text))
+    return methods
+
+
+def scope_of(methods, kind):
+    """"Namespaced", "Cluster", or None when no method names the kind."""
+    name = snake(kind)
+    for verb in ("create", "read", "list"):
+        if f"{verb}_namespaced_{name}" in methods:
+            return "Namespaced"
+        if f"{verb}_{name}" in methods:
+            return "Cluster"
+    return None
+
+
+def scopes(kinds_by_version):
+    """"group/Kind" -> scope, from every version's client."""
+    found = {}
+    for version, kinds in kinds_by_version.items():
+        methods = client_methods(client_wheel(version))
+        names = {kind for _, _, kind in kinds}
+        for group, api_version, kind in sorted(kinds):
+            if (group, kind) in NOT_STORED:
+                continue
+            if kind.endswith("List") and kind[: -len("List")] in names:
+                continue  # a list of another kind, not a kind of its own
+            scope = scope_of(methods.get((group, api_version), set()), kind)
+            if scope is None:
+                sys.exit(f"v{version}: no scope for {group}/{api_version} {kind} in client {CLIENTS[version]}")
+            key = f"{group}/{kind}" if group else kind
+            if found.setdefault(key, scope) != scope:
+                sys.exit(f"v{version}: {key} is {scope}, another version says {found[key]}")
+    return found
+
+
+def render_scopes(found):
+    lines = ",\n".join(f"{json.dumps(key)}:{json.dumps(found[key])}" for key in sorted(found))
+    return f"{{\n{lines}\n}}\n"
 
 
 def main(argv):
@@ -100,13 +224,18 @@ def main(argv):
         print("usage: vendor-kube-schemas.py [--check]", file=sys.stderr)
         return 2
     stale = []
+    outputs = {}
+    kinds_by_version = {}
     for version in VERSIONS:
-        path = OUT_DIR / f"v{version}.json"
-        text = generate(version)
+        text, kinds = generate(version)
+        outputs[OUT_DIR / f"v{version}.json"] = text
+        kinds_by_version[version] = kinds
+    outputs[SCOPES] = render_scopes(scopes(kinds_by_version))
+    for path, text in outputs.items():
         current = path.read_text(encoding="utf-8") if path.exists() else None
         if current == text:
             continue
-        stale.append(path.relative_to(OUT_DIR.parent.parent))
+        stale.append(path.relative_to(ROOT))
         if not argv:
             OUT_DIR.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")

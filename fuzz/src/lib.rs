@@ -1,7 +1,8 @@
 //! The fuzz harness: one input is a small configuration repository, run
 //! through everything `manifold build` does short of writing files.
 //!
-//! The input is split at NUL bytes (a TOML file never holds a raw NUL) into
+//! The input is split at NUL bytes (a TOML or YAML file never holds a raw
+//! NUL) into
 //! at most [`PATHS`]`.len()` parts, which become the files of [`PATHS`] in
 //! order; an empty part is a missing file, bytes after the last path are
 //! ignored. [`run`] loads them with `load_files`, compiles every environment
@@ -21,7 +22,7 @@ use manifold::diag;
 use manifold::input::load::load_files;
 
 /// The files the parts of an input become, in order.
-pub const PATHS: [&str; 8] = [
+pub const PATHS: [&str; 9] = [
     "services/web.toml",
     "environments/dev.toml",
     "environments/dev/web.toml",
@@ -30,6 +31,7 @@ pub const PATHS: [&str; 8] = [
     "environments/prod/db.toml",
     "environments/prod/web.toml",
     "environments/dev/db.toml",
+    "crds/crd.yaml",
 ];
 
 /// The byte between two files of an input.

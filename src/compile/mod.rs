@@ -7,7 +7,8 @@
 //! error produces no output at all. No I/O happens here.
 //!
 //! This file runs the stages in order and assembles each environment from its
-//! pairs; `pair` compiles one (environment, service) pair, `names` checks
+//! pairs; `kinds` reads the CRDs of `crds/` (and so which kinds are
+//! cluster-scoped), `pair` compiles one (environment, service) pair, `names` checks
 //! the names and paths of its rendered objects, and `gitops` checks where
 //! each environment would be published.
 
@@ -27,10 +28,12 @@ use crate::render;
 use crate::schema::{self, Kind};
 
 mod gitops;
+mod kinds;
 mod names;
 mod pair;
 
 use gitops::gitops_targets;
+use kinds::Kinds;
 use pair::{PairOutput, finish_pair, merge_versions, peer, prepare_pair};
 
 /// One environment's rendered files.
@@ -79,6 +82,7 @@ pub fn compile(project: &Project, select: &[String]) -> Result<Compiled> {
     check_selection(project, select)?;
     let mut diagnostics = project.diagnostics.clone();
     let invalid = validate_files(project, &mut diagnostics);
+    let kinds = Kinds::read(&project.crds, &project.sources, &mut diagnostics);
     let environments = selected(project, select, &invalid);
     for (env_input, env, _) in &environments {
         if let Some(tree) = &env_input.input.tree {
@@ -108,7 +112,7 @@ pub fn compile(project: &Project, select: &[String]) -> Result<Compiled> {
             let (env_input, env, defaults) = &environments[e];
             let prepared = prepare_pair(env_input, env, *defaults, svc, &invalid)?;
             Some(match prepared {
-                Ok(p) => finish_pair(p, &env_input.input.name, env, &directories[e]),
+                Ok(p) => finish_pair(p, &env_input.input.name, env, &directories[e], &kinds),
                 Err(failed) => failed,
             })
         })

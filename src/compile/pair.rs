@@ -19,6 +19,7 @@ use crate::kube;
 use crate::model::{Directory, Environment, Peer, Service};
 use crate::render::{self, Context, Object, Rendered};
 
+use super::kinds::Kinds;
 use super::names::checked_file;
 use super::requests;
 
@@ -223,6 +224,7 @@ pub(super) fn finish_pair(
     env_name: &str,
     env: &Environment,
     directory: &Directory,
+    kinds: &Kinds,
 ) -> PairOutput {
     let Prepared {
         name,
@@ -256,10 +258,12 @@ pub(super) fn finish_pair(
             env,
             name: &name,
             directory,
+            scopes: &kinds.scopes,
         },
     );
     unmatched_patches(&rendered, &tree, &mut diagnostics);
-    let objects = emit_objects(&name, rendered.objects, &tree, file, env, &mut diagnostics);
+    let site = Site { tree: &tree, file };
+    let objects = emit_objects(&name, rendered.objects, &site, env, kinds, &mut diagnostics);
     PairOutput {
         requests: requests(&svc),
         service: name,
@@ -369,21 +373,35 @@ fn unmatched_patches(rendered: &Rendered, tree: &Node, diagnostics: &mut Vec<Dia
     }
 }
 
-/// Verifies each object against the environment's Kubernetes version,
-/// checks its name and path, and writes it as YAML.
+/// The merged service tree and its file: where the problems of its objects
+/// are shown.
+struct Site<'a> {
+    tree: &'a Node,
+    file: FileId,
+}
+
+/// Verifies each object against the environment's Kubernetes version (or
+/// its CRD) and its kind's scope, checks its name and path, and writes it
+/// as YAML.
 fn emit_objects(
     service: &str,
     objects: Vec<Object>,
-    tree: &Node,
-    file: FileId,
+    site: &Site<'_>,
     env: &Environment,
+    kinds: &Kinds,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Emitted> {
+    let (tree, file) = (site.tree, site.file);
     let mut emitted = Vec::with_capacity(objects.len());
     for object in objects {
-        for problem in kube::validate(&env.kube_version, &object.value) {
-            diagnostics.push(object_diagnostic(&object, &problem, tree, file, env));
+        let verdict = kube::validate_with(&env.kube_version, &kinds.crds, &object.value);
+        for problem in &verdict.problems {
+            diagnostics.push(match &verdict.crd {
+                None => object_diagnostic(&object, problem, tree, file, env),
+                Some(crd) => crd_diagnostic(&object, problem, crd, site),
+            });
         }
+        diagnostics.extend(namespace_of_cluster_object(&object, kinds, site));
         let Some(file) = checked_file(service, &object, tree, file, diagnostics) else {
             continue;
         };
@@ -437,6 +455,106 @@ fn object_diagnostic(
             .in_file(file)
             .hint("this object is rendered by manifold; please report it as a bug"),
     }
+}
+
+/// The node of the input that wrote `steps` of `object`: in its raw table
+/// or its patch, whichever holds more of the path; `None` for an object
+/// manifold rendered and no patch touched.
+fn written<'a>(object: &Object, steps: &[Step], tree: &'a Node) -> Option<&'a Node> {
+    let mut best: Option<(usize, &Node)> = None;
+    let raw = object
+        .raw_key
+        .as_ref()
+        .map(|k| (Step::Key("objects".into()), k.clone()));
+    let patch = Some((Step::Key("patches".into()), object.patch_key()));
+    for (table, key) in raw.into_iter().chain(patch) {
+        let Some(mut node) = tree.at(&[table, Step::Key(key)]) else {
+            continue;
+        };
+        let mut depth = 0;
+        for step in steps {
+            let next = match (step, &node.value) {
+                (Step::Key(k), Value::Table(t)) => t.get(k),
+                (Step::Index(i), Value::Array(a)) => a.get(*i),
+                _ => None,
+            };
+            let Some(next) = next else { break };
+            node = next;
+            depth += 1;
+        }
+        if best.is_none_or(|(d, _)| depth > d) {
+            best = Some((depth, node));
+        }
+    }
+    best.map(|(_, node)| node)
+}
+
+/// A custom resource its CRD rejects: at the field that was written, or
+/// the nearest table above it.
+fn crd_diagnostic(
+    object: &Object,
+    problem: &kube::Problem,
+    crd: &str,
+    site: &Site<'_>,
+) -> Diagnostic {
+    let field = if problem.path.is_empty() {
+        String::new()
+    } else {
+        format!(" at `{}`", problem.path)
+    };
+    let d = Diagnostic::error(
+        Code::CrdSchema,
+        format!(
+            "{} `{}` does not match CustomResourceDefinition `{crd}`{field}: {}",
+            object.kind, object.name, problem.message
+        ),
+    );
+    let hint = match problem.path.as_str() {
+        "apiVersion" => "use a version the CRD serves, or update the CRD in `crds/`",
+        _ => "fix the field, or update the CRD in `crds/` if the cluster's is newer",
+    };
+    match written(object, &problem.steps, site.tree) {
+        Some(n) => d.at(n.origin.file, n.span(true)).hint(hint),
+        None => d.in_file(site.file).hint(hint),
+    }
+}
+
+/// A cluster-scoped object that names a namespace: the API server would
+/// ignore it or refuse the object, depending on the client.
+fn namespace_of_cluster_object(
+    object: &Object,
+    kinds: &Kinds,
+    site: &Site<'_>,
+) -> Option<Diagnostic> {
+    // Only raw objects can be of a cluster-scoped kind: manifold renders
+    // none, and a patch keeps its target's kind.
+    object.raw_key.as_ref()?;
+    let value = &object.value;
+    let namespace = value["metadata"]["namespace"].as_str()?;
+    let api_version = value["apiVersion"].as_str().unwrap_or_default();
+    if !kinds.scopes.is_cluster(api_version, &object.kind) {
+        return None;
+    }
+    let from = match kinds.crds.get(api_version, &object.kind) {
+        Some(crd) => format!(
+            "its CustomResourceDefinition `{}` says `scope: Cluster`",
+            crd.name
+        ),
+        None => "Kubernetes serves it outside namespaces".to_string(),
+    };
+    let d = Diagnostic::error(
+        Code::ClusterScoped,
+        format!(
+            "{} `{}` is cluster-scoped but sets namespace `{namespace}`",
+            object.kind, object.name
+        ),
+    )
+    .hint(format!("remove `metadata.namespace`: {from}"));
+    let steps = [Step::Key("metadata".into()), Step::Key("namespace".into())];
+    Some(match written(object, &steps, site.tree) {
+        Some(n) => d.at(n.origin.file, n.span(true)),
+        None => d.in_file(site.file),
+    })
 }
 
 /// The same schema problem found for several Kubernetes versions is one

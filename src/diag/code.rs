@@ -42,12 +42,15 @@ pub enum Code {
     ImagePath,
     EnvUndefined,
     JobTtl,
+    Crd,
+    CrdSchema,
+    ClusterScoped,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 30] = [
+    pub const ALL: [Code; 33] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -78,6 +81,9 @@ impl Code {
         Code::ImagePath,
         Code::EnvUndefined,
         Code::JobTtl,
+        Code::Crd,
+        Code::CrdSchema,
+        Code::ClusterScoped,
     ];
 
     /// The code as written in messages and JSON.
@@ -113,6 +119,9 @@ impl Code {
             Code::ImagePath => "image-path",
             Code::EnvUndefined => "env-undefined",
             Code::JobTtl => "job-ttl",
+            Code::Crd => "crd",
+            Code::CrdSchema => "crd-schema",
+            Code::ClusterScoped => "cluster-scoped",
         }
     }
 
@@ -200,6 +209,15 @@ impl Code {
             }
             Code::JobTtl => {
                 "A warning, not an error: a job with `ttl_after_finished`; Flux and Argo CD create the deleted Job again, and it runs again."
+            }
+            Code::Crd => {
+                "A file in `crds/` is not YAML or JSON, holds something other than an `apiextensions.k8s.io/v1` CustomResourceDefinition, lacks what validation needs (group, kind, scope, versions, a schema), or defines a group and kind that another file defines too."
+            }
+            Code::CrdSchema => {
+                "A custom resource in `objects` (or a patched one) does not match the schema of its CRD in `crds/`, or its `apiVersion` names a version the CRD does not serve."
+            }
+            Code::ClusterScoped => {
+                "A cluster-scoped object (a built-in kind such as ClusterRole, or a custom resource whose CRD says `scope: Cluster`) sets `metadata.namespace`."
             }
         }
     }

@@ -1,7 +1,9 @@
 //! Loading a configuration repository: find the files, read them, parse them.
 //!
 //! `services/**/<name>.toml` are services, `environments/<env>.toml` are
-//! environments and `environments/<env>/<service>.toml` are overlays. Files are
+//! environments and `environments/<env>/<service>.toml` are overlays;
+//! `crds/**/*.{yaml,yml,json}` hold CustomResourceDefinitions, read as YAML
+//! documents (a file above [`CRD_FILE_MAX`] is refused unread). Files are
 //! found in sorted order and read and parsed in parallel; the result is the
 //! same whatever the thread count. This stage reports TOML syntax errors and
 //! files that are in the wrong place, and file names that are not valid
@@ -15,6 +17,7 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use super::tree::{Node, parse};
+use super::yaml::{self, Document};
 use crate::diag::{Code, Diagnostic, FileId, Sources, did_you_mean};
 use crate::model::names::{Grammar, grammar_problem, suggest_label};
 
@@ -34,6 +37,17 @@ pub struct EnvInput {
     pub overlays: Vec<Input>,
 }
 
+/// A file of `crds/`: its YAML documents, none when it cannot be read.
+#[derive(Debug)]
+pub struct CrdInput {
+    pub file: FileId,
+    pub documents: Vec<Document>,
+}
+
+/// The largest file of `crds/` that is read: far above any real one (the
+/// API server stores an object of at most 1.5 MiB).
+pub const CRD_FILE_MAX: u64 = 16 << 20;
+
 #[derive(Debug, Default)]
 pub struct Project {
     pub sources: Sources,
@@ -41,6 +55,8 @@ pub struct Project {
     pub services: Vec<Input>,
     /// Sorted by name.
     pub environments: Vec<EnvInput>,
+    /// The files of `crds/`, in path order.
+    pub crds: Vec<CrdInput>,
     pub diagnostics: Vec<Diagnostic>,
     /// Services and environments whose file name is not a valid name (see
     /// `diagnostics`): compiled no further.
@@ -51,6 +67,7 @@ enum Role {
     Service,
     Environment,
     Overlay { env: String },
+    Crd,
 }
 
 struct Found {
@@ -63,10 +80,18 @@ struct Found {
 /// What a file is, from its path relative to the repository:
 /// `services/**/<name>.toml` is a service, `environments/<env>.toml` an
 /// environment, `environments/<env>/<service>.toml` an overlay; anything else
-/// is not an input.
+/// is not an input. `crds/**/*.{yaml,yml,json}` are CRD files, except a
+/// kustomization (which lists them for `kubectl apply -k`).
 fn classify(display: &str) -> Option<Found> {
     let segments: Vec<&str> = display.split('/').collect();
     let last = Path::new(segments.last()?);
+    if segments[0] == "crds" && segments.len() >= 2 && is_crd_file(last) {
+        return Some(Found {
+            role: Role::Crd,
+            name: stem(last),
+            display: display.to_string(),
+        });
+    }
     if !is_toml(last) {
         return None;
     }
@@ -109,8 +134,26 @@ pub fn load(root: &Path) -> Result<Project> {
         .canonicalize()
         .with_context(|| format!("cannot read `{}`", root.display()))?;
     let mut problems = Vec::new();
-    let mut paths = walk(root, &root_real, &services_dir, usize::MAX, &mut problems);
-    paths.extend(walk(root, &root_real, &env_dir, 2, &mut problems));
+    let mut paths = walk(
+        root,
+        &root_real,
+        &services_dir,
+        usize::MAX,
+        is_toml,
+        &mut problems,
+    );
+    paths.extend(walk(root, &root_real, &env_dir, 2, is_toml, &mut problems));
+    let crds_dir = root.join("crds");
+    if crds_dir.is_dir() {
+        paths.extend(walk(
+            root,
+            &root_real,
+            &crds_dir,
+            usize::MAX,
+            is_crd_file,
+            &mut problems,
+        ));
+    }
     // Every walked path classifies: the walks look exactly where `classify`
     // expects inputs.
     let (found, paths): (Vec<Found>, Vec<PathBuf>) = paths
@@ -125,7 +168,14 @@ pub fn load(root: &Path) -> Result<Project> {
                 .hint(p.hint),
         );
     }
-    let texts: Vec<std::io::Result<Vec<u8>>> = paths.par_iter().map(std::fs::read).collect();
+    let texts: Vec<std::io::Result<Vec<u8>>> = paths
+        .par_iter()
+        .zip(&found)
+        .map(|(path, f)| match f.role {
+            Role::Crd => read_limited(path, CRD_FILE_MAX),
+            _ => std::fs::read(path),
+        })
+        .collect();
     Ok(build(project, found.into_iter().zip(texts).collect()))
 }
 
@@ -139,17 +189,28 @@ pub fn load_files<T: AsRef<[u8]>>(files: &[(String, T)]) -> Project {
         .iter()
         .filter_map(|(path, bytes)| Some((classify(path)?, bytes.as_ref())))
         .collect();
-    // The order `load` finds them in: services, then environments, each
-    // depth-first in sorted order.
+    // The order `load` finds them in: services, then environments, then
+    // CRDs, each depth-first in sorted order.
     found.sort_by(|(a, _), (b, _)| {
-        let env = |f: &Found| f.display.starts_with("environments/");
-        env(a)
-            .cmp(&env(b))
+        let rank = |f: &Found| match f.role {
+            Role::Service => 0,
+            Role::Environment | Role::Overlay { .. } => 1,
+            Role::Crd => 2,
+        };
+        rank(a)
+            .cmp(&rank(b))
             .then_with(|| a.display.split('/').cmp(b.display.split('/')))
     });
     let files = found
         .into_iter()
-        .map(|(f, bytes)| (f, Ok(bytes.to_vec())))
+        .map(|(f, bytes)| {
+            let too_large = matches!(f.role, Role::Crd) && bytes.len() as u64 > CRD_FILE_MAX;
+            let bytes = match too_large {
+                true => Err(too_large_error()),
+                false => Ok(bytes.to_vec()),
+            };
+            (f, bytes)
+        })
         .collect();
     build(Project::default(), files)
 }
@@ -157,6 +218,9 @@ pub fn load_files<T: AsRef<[u8]>>(files: &[(String, T)]) -> Project {
 /// Parses the found files, in parallel, and files them as services,
 /// environments and overlays.
 fn build(mut project: Project, files: Vec<(Found, std::io::Result<Vec<u8>>)>) -> Project {
+    let (crds, files): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|(f, _)| matches!(f.role, Role::Crd));
     let mut ids = Vec::with_capacity(files.len());
     let mut readable = Vec::with_capacity(files.len());
     let mut found = Vec::with_capacity(files.len());
@@ -197,8 +261,10 @@ fn build(mut project: Project, files: Vec<(Found, std::io::Result<Vec<u8>>)>) ->
                 overlays: Vec::new(),
             }),
             Role::Overlay { env } => overlays.push((env, input)),
+            Role::Crd => unreachable!("CRD files are read apart"),
         }
     }
+    read_crds(&mut project, crds);
     // Environments first: `dev/` sorts before `dev.toml`.
     for (env, input) in overlays {
         attach_overlay(&mut project, env, input);
@@ -347,7 +413,7 @@ struct Problem {
     hint: String,
 }
 
-/// The `.toml` files under `dir`, in sorted order.
+/// The files under `dir` that `accept` takes, in sorted order.
 /// Symbolic links are followed while they stay inside the repository;
 /// anything else the walk meets is a [`Problem`], and the walk goes on.
 fn walk(
@@ -355,6 +421,7 @@ fn walk(
     root_real: &Path,
     dir: &Path,
     max_depth: usize,
+    accept: fn(&Path) -> bool,
     problems: &mut Vec<Problem>,
 ) -> Vec<PathBuf> {
     let mut files = Vec::new();
@@ -391,7 +458,7 @@ fn walk(
                 continue;
             }
         }
-        if entry.file_type().is_file() && is_toml(entry.path()) {
+        if entry.file_type().is_file() && accept(entry.path()) {
             files.push(entry.into_path());
         }
     }
@@ -445,7 +512,10 @@ fn add_source(
             project.diagnostics.push(
                 Diagnostic::error(Code::Encoding, "file is not UTF-8 text")
                     .at(id, at..at + char::REPLACEMENT_CHARACTER.len_utf8())
-                    .hint("save the file as UTF-8: TOML files are UTF-8 by definition"),
+                    .hint(match display.ends_with(".toml") {
+                        true => "save the file as UTF-8: TOML files are UTF-8 by definition",
+                        false => "save the file as UTF-8: Kubernetes reads YAML and JSON as UTF-8",
+                    }),
             );
             (id, false)
         }
@@ -459,6 +529,94 @@ fn add_source(
             (id, false)
         }
     }
+}
+
+/// Reads the files of `crds/` into the project: each file's YAML documents,
+/// or a located error (not UTF-8, not YAML, too large, unreadable).
+fn read_crds(project: &mut Project, files: Vec<(Found, std::io::Result<Vec<u8>>)>) {
+    let mut texts = Vec::with_capacity(files.len());
+    for (f, bytes) in files {
+        let too_large = bytes
+            .as_ref()
+            .err()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::FileTooLarge);
+        if too_large {
+            let id = project.sources.add(f.display.clone(), String::new());
+            project.diagnostics.push(
+                Diagnostic::error(
+                    Code::TooLarge,
+                    format!(
+                        "file is larger than {} MiB, the most manifold reads from `crds/`",
+                        CRD_FILE_MAX >> 20
+                    ),
+                )
+                .in_file(id)
+                .hint("keep only CustomResourceDefinitions in `crds/`, one or a few a file"),
+            );
+            texts.push((id, false));
+            continue;
+        }
+        texts.push(add_source(project, &f.display, bytes));
+    }
+    let sources = &project.sources;
+    let parsed: Vec<Result<Vec<Document>, Diagnostic>> = texts
+        .par_iter()
+        .map(|&(id, ok)| match ok {
+            false => Ok(Vec::new()),
+            true => yaml::documents(&sources.get(id).text).map_err(|e| {
+                let text = &sources.get(id).text;
+                let at = e.at.min(text.len());
+                let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                Diagnostic::error(Code::Crd, format!("not valid YAML: {}", e.message))
+                    .at(id, at..end)
+                    .hint("files in `crds/` are YAML or JSON: CustomResourceDefinitions as `kubectl get crd -o yaml` prints them")
+            }),
+        })
+        .collect();
+    for ((id, _), documents) in texts.into_iter().zip(parsed) {
+        let documents = documents.unwrap_or_else(|d| {
+            project.diagnostics.push(d);
+            Vec::new()
+        });
+        project.crds.push(CrdInput {
+            file: id,
+            documents,
+        });
+    }
+}
+
+/// Reads at most `limit` bytes; a longer file is an error of kind
+/// `FileTooLarge`, read no further.
+fn read_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large_error());
+    }
+    Ok(bytes)
+}
+
+fn too_large_error() -> std::io::Error {
+    std::io::Error::from(std::io::ErrorKind::FileTooLarge)
+}
+
+/// A file of `crds/`: YAML or JSON, but not a kustomization.
+fn is_crd_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let kustomization = matches!(
+        name,
+        "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+    );
+    !kustomization
+        && path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
 }
 
 fn is_toml(path: &Path) -> bool {

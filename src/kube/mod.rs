@@ -7,8 +7,15 @@
 //! a validator per (version, apiVersion, kind) is compiled on first use from
 //! the definitions that kind reaches, and shared by all threads. This module
 //! knows nothing of services: it answers "is this object valid for that
-//! version, and if not, where". The Gateway API's kinds are known from the
-//! CRDs vendored in `schemas/gateway-api/` (`gateway_api.rs`).
+//! version, and if not, where".
+//!
+//! Custom resources are checked against their CustomResourceDefinition when
+//! one is registered (`crd.rs`), their `metadata` against the version's
+//! ObjectMeta; those of a group Kubernetes does not serve without one pass.
+//! Which built-in kinds are namespaced is read from
+//! `schemas/kubernetes/scopes.json`, vendored by the same script. The Gateway
+//! API's kinds are known from the CRDs vendored in `schemas/gateway-api/`
+//! (`gateway_api.rs`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
@@ -18,6 +25,8 @@ use jsonschema::error::ValidationErrorKind;
 use serde_json::Value as Json;
 
 use crate::diag::did_you_mean;
+use crate::input::tree::Step;
+use crate::model::{ResourceScope, Scopes};
 
 /// The Kubernetes versions whose schemas are vendored.
 pub const VERSIONS: [&str; 5] = ["1.33", "1.34", "1.35", "1.36", "1.37"];
@@ -34,9 +43,33 @@ fn text(version: &str) -> Option<&'static str> {
 }
 
 mod catalog;
+mod crd;
 mod gateway_api;
 
 use catalog::Catalog;
+pub use crd::{Crd, Crds, NotACrd};
+
+/// The scopes of the built-in kinds, from the vendored scope file (one
+/// `"group/Kind":"Namespaced"|"Cluster"` line a kind, core kinds without a
+/// group), shared by every version: a kind keeps its scope across versions.
+pub fn builtin_scopes() -> &'static Scopes {
+    static SCOPES: LazyLock<Scopes> = LazyLock::new(|| {
+        let text = include_str!("../../schemas/kubernetes/scopes.json");
+        let map: serde_json::Map<String, Json> =
+            serde_json::from_str(text).expect("vendored scopes are JSON");
+        let mut scopes = Scopes::default();
+        for (key, scope) in map {
+            let (group, kind) = key.rsplit_once('/').unwrap_or(("", &key));
+            let scope = scope
+                .as_str()
+                .and_then(ResourceScope::parse)
+                .expect("vendored scopes are Namespaced or Cluster");
+            scopes.insert(group, kind, scope);
+        }
+        scopes
+    });
+    &SCOPES
+}
 
 fn catalog(version: &str) -> Option<&'static Catalog> {
     static CATALOGS: [OnceLock<Catalog>; VERSIONS.len()] =
@@ -105,15 +138,102 @@ pub struct Problem {
     /// `spec.template.spec.containers[0].name`
     pub path: String,
     pub message: String,
+    /// The path as steps, down to the unknown field when there is one: where
+    /// the problem is best shown.
+    pub steps: Vec<Step>,
+}
+
+impl Problem {
+    fn at(path: &str, message: String) -> Problem {
+        Problem {
+            path: path.to_string(),
+            message,
+            steps: if path.is_empty() {
+                Vec::new()
+            } else {
+                vec![Step::Key(path.to_string())]
+            },
+        }
+    }
+}
+
+/// What an object was checked against, and the problems found.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// The name of the CRD the object was checked against; `None` for the
+    /// schema of the Kubernetes version.
+    pub crd: Option<String>,
+    pub problems: Vec<Problem>,
+}
+
+/// Validates one object: against the strict schema of `version` when its
+/// kind is built in, else against its CRD when `crds` has one for its group
+/// and kind (else it passes, as `validate` says).
+pub fn validate_with(version: &str, crds: &Crds, object: &Json) -> Verdict {
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Json::as_str)
+        .unwrap_or_default();
+    let kind = object
+        .get("kind")
+        .and_then(Json::as_str)
+        .unwrap_or_default();
+    // A built-in kind is Kubernetes' own, whatever a CRD would say.
+    let built_in = catalog(version).is_some_and(|c| {
+        c.kinds
+            .contains_key(&(api_version.to_string(), kind.to_string()))
+    });
+    let Some(crd) = crds.get(api_version, kind).filter(|_| !built_in) else {
+        return Verdict {
+            crd: None,
+            problems: validate(version, object),
+        };
+    };
+    let problems = match crd.served(api_version) {
+        Err(message) => vec![Problem::at("apiVersion", message)],
+        Ok(compiled) => {
+            let mut problems = problems(&compiled, object);
+            problems.extend(metadata(version, object));
+            problems
+        }
+    };
+    Verdict {
+        crd: Some(crd.name.clone()),
+        problems,
+    }
+}
+
+/// The `metadata` of a custom resource against the ObjectMeta of `version`,
+/// as the API server checks it whatever the CRD says.
+fn metadata(version: &str, object: &Json) -> Vec<Problem> {
+    const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+    let Some(meta) = object.get("metadata") else {
+        return Vec::new();
+    };
+    if catalog(version).is_none() {
+        return Vec::new();
+    }
+    let compiled = validator(version, OBJECT_META);
+    problems(&compiled, meta)
+        .into_iter()
+        .map(|mut p| {
+            p.path = match p.path.is_empty() {
+                true => "metadata".to_string(),
+                false => format!("metadata.{}", p.path),
+            };
+            p.steps.insert(0, Step::Key("metadata".into()));
+            p
+        })
+        .collect()
 }
 
 /// Validates one object against the strict schema of `version`.
 pub fn validate(version: &str, object: &Json) -> Vec<Problem> {
     let Some(catalog) = catalog(version) else {
-        return vec![Problem {
-            path: String::new(),
-            message: format!("no schemas for Kubernetes {version}"),
-        }];
+        return vec![Problem::at(
+            "",
+            format!("no schemas for Kubernetes {version}"),
+        )];
     };
     let api_version = object
         .get("apiVersion")
@@ -137,11 +257,13 @@ pub fn validate(version: &str, object: &Json) -> Vec<Problem> {
             // A custom resource (Flux, Argo, cert-manager ...): its schema is
             // the cluster's CRD, which is not ours to know.
             return gateway_api::miscapitalized(api_version, kind)
-                .map(|right| Problem {
-                    path: "kind".into(),
-                    message: format!(
-                        "`{kind}` is not a kind of `{api_version}`; kinds are case-sensitive: `{right}`"
-                    ),
+                .map(|right| {
+                    Problem::at(
+                        "kind",
+                        format!(
+                            "`{kind}` is not a kind of `{api_version}`; kinds are case-sensitive: `{right}`"
+                        ),
+                    )
                 })
                 .into_iter()
                 .collect();
@@ -154,12 +276,14 @@ pub fn validate(version: &str, object: &Json) -> Vec<Problem> {
                 known.join("` or `")
             )
         };
-        return vec![Problem {
-            path: "apiVersion".into(),
-            message,
-        }];
+        return vec![Problem::at("apiVersion", message)];
     };
-    let compiled = validator(version, definition);
+    problems(&validator(version, definition), object)
+}
+
+/// The problems of `object` against a compiled schema, unknown fields with
+/// the closest declared name.
+fn problems(compiled: &Compiled, object: &Json) -> Vec<Problem> {
     if compiled.validator.is_valid(object) {
         return Vec::new();
     }
@@ -168,6 +292,12 @@ pub fn validate(version: &str, object: &Json) -> Vec<Problem> {
         .iter_errors(object)
         .map(|e| {
             let path = dotted(e.instance_path());
+            let mut steps = steps(e.instance_path());
+            if let ValidationErrorKind::AdditionalProperties { unexpected } = e.kind() {
+                if let [one] = unexpected.as_slice() {
+                    steps.push(Step::Key(one.clone()));
+                }
+            }
             let message = match e.kind() {
                 ValidationErrorKind::AdditionalProperties { unexpected } => {
                     let parent = compiled
@@ -189,11 +319,35 @@ pub fn validate(version: &str, object: &Json) -> Vec<Problem> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 }
+                ValidationErrorKind::AnyOf { .. } if is_int_or_string(compiled, &e) => {
+                    format!("{} is neither an integer nor a string", e.instance())
+                }
                 _ => e.to_string(),
             };
-            Problem { path, message }
+            Problem {
+                path,
+                message,
+                steps,
+            }
         })
         .collect()
+}
+
+fn steps(location: &jsonschema::paths::Location) -> Vec<Step> {
+    location
+        .into_iter()
+        .map(|segment| match segment {
+            jsonschema::paths::LocationSegment::Property(p) => Step::Key(p.to_string()),
+            jsonschema::paths::LocationSegment::Index(i) => Step::Index(i),
+        })
+        .collect()
+}
+
+/// Whether the `anyOf` an error comes from is a CRD's
+/// `x-kubernetes-int-or-string` (see `crd.rs`).
+fn is_int_or_string(compiled: &Compiled, e: &jsonschema::ValidationError<'_>) -> bool {
+    compiled.document.pointer(e.schema_path().as_str())
+        == Some(&serde_json::json!([{"type": "integer"}, {"type": "string"}]))
 }
 
 fn parent_of(pointer: &str) -> &str {
@@ -255,7 +409,16 @@ mod tests {
             problems,
             vec![Problem {
                 path: "spec.template.spec.containers[0].readinessProbe".into(),
-                message: "unknown field `periodSecods`; did you mean `periodSeconds`?".into()
+                message: "unknown field `periodSecods`; did you mean `periodSeconds`?".into(),
+                steps: ["spec", "template", "spec", "containers"]
+                    .map(|k| Step::Key(k.into()))
+                    .into_iter()
+                    .chain([
+                        Step::Index(0),
+                        Step::Key("readinessProbe".into()),
+                        Step::Key("periodSecods".into())
+                    ])
+                    .collect(),
             }]
         );
     }
@@ -302,13 +465,74 @@ mod tests {
         miscased["kind"] = json!("HttpRoute");
         assert_eq!(
             validate("1.35", &miscased),
-            vec![Problem {
-                path: "kind".into(),
-                message: "`HttpRoute` is not a kind of `gateway.networking.k8s.io/v1`; kinds are case-sensitive: `HTTPRoute`".into()
-            }]
+            vec![Problem::at(
+                "kind",
+                "`HttpRoute` is not a kind of `gateway.networking.k8s.io/v1`; kinds are case-sensitive: `HTTPRoute`".into()
+            )]
         );
         let ingress = json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"}, "spec": {"rulez": []}});
         assert_eq!(validate("1.35", &ingress).len(), 1);
+    }
+
+    /// Raw objects used to be namespaced unless their kind was in a list
+    /// written by hand; the vendored scopes hold every one of those, and
+    /// the cluster-scoped kinds the list missed.
+    #[test]
+    fn scopes_of_built_in_kinds_come_from_the_vendored_file() {
+        let scopes = builtin_scopes();
+        for (api_version, kind) in [
+            ("v1", "Namespace"),
+            ("v1", "PersistentVolume"),
+            ("v1", "Node"),
+            ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+            ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+            ("scheduling.k8s.io/v1", "PriorityClass"),
+            ("storage.k8s.io/v1", "StorageClass"),
+            ("storage.k8s.io/v1", "CSIDriver"),
+            ("storage.k8s.io/v1", "VolumeAttachment"),
+            ("networking.k8s.io/v1", "IngressClass"),
+            ("node.k8s.io/v1", "RuntimeClass"),
+            ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+            (
+                "admissionregistration.k8s.io/v1",
+                "ValidatingWebhookConfiguration",
+            ),
+            (
+                "admissionregistration.k8s.io/v1",
+                "MutatingWebhookConfiguration",
+            ),
+            (
+                "admissionregistration.k8s.io/v1",
+                "ValidatingAdmissionPolicy",
+            ),
+            (
+                "admissionregistration.k8s.io/v1",
+                "ValidatingAdmissionPolicyBinding",
+            ),
+            ("apiregistration.k8s.io/v1", "APIService"),
+        ] {
+            assert_eq!(
+                scopes.of(api_version, kind),
+                Some(ResourceScope::Cluster),
+                "{kind}"
+            );
+        }
+        for (api_version, kind) in [
+            ("apps/v1", "Deployment"),
+            ("v1", "PersistentVolumeClaim"),
+            ("rbac.authorization.k8s.io/v1", "Role"),
+            ("networking.k8s.io/v1", "NetworkPolicy"),
+            ("v1", "Event"),
+            ("events.k8s.io/v1", "Event"),
+        ] {
+            assert_eq!(
+                scopes.of(api_version, kind),
+                Some(ResourceScope::Namespaced),
+                "{kind}"
+            );
+        }
+        // A kind is known by its group: a custom `ClusterRole` is not RBAC's.
+        assert_eq!(scopes.of("example.com/v1", "ClusterRole"), None);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! tree that already passed the schema, so a mismatch here is a bug, not a user
 //! error. Defaults that the schema documents live here as `serde` defaults:
 //! they are the lowest layer of the merge order. `names` holds the
-//! Kubernetes name grammars and the paths of output files.
+//! Kubernetes name grammars and the paths of output files; `scopes` which
+//! kinds are namespaced.
 
 use std::collections::BTreeMap;
 
@@ -12,8 +13,10 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 pub mod names;
+mod scopes;
 mod units;
 
+pub use scopes::{ResourceScope, Scopes, api_group};
 pub use units::{duration_seconds, is_image_host, parse_quantity, quantity_value};
 
 /// The track every service has: the main workload.

@@ -55,7 +55,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-use crate::model::{self, Directory, Environment, Service, duration_seconds};
+use crate::model::{self, Directory, Environment, Scopes, Service, duration_seconds};
 
 pub use kustomization::kustomization;
 pub use namespace::namespace;
@@ -112,6 +112,8 @@ pub struct Context<'a> {
     pub name: &'a str,
     /// The services of the environment, for references between services.
     pub directory: &'a Directory,
+    /// Which kinds are cluster-scoped: raw objects of those get no namespace.
+    pub scopes: &'a Scopes,
 }
 
 /// The kinds of object a service renders to, in output order. Each pushes

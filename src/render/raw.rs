@@ -1,6 +1,8 @@
 //! The raw `objects`: any Kubernetes object, written as a table, passed
 //! through with the name (its key, unless set), the namespace (unless the
-//! kind is cluster-scoped) and the service's labels filled in; objects that
+//! kind is cluster-scoped, as `Context::scopes` says: the vendored scopes of
+//! built-in kinds, the CRDs of custom ones) and the service's labels filled
+//! in; objects that
 //! hold data (volumes, claims) get the do-not-prune annotations unless they
 //! set them.
 //!
@@ -22,6 +24,8 @@ impl Scope<'_> {
     fn raw_object(&self, key: &str, raw: &Json) -> Object {
         let mut value = raw.clone();
         let kind = value["kind"].as_str().unwrap_or_default().to_string();
+        let api_version = value["apiVersion"].as_str().unwrap_or_default();
+        let cluster = self.cx.scopes.is_cluster(api_version, &kind);
         let meta = value
             .as_object_mut()
             .expect("raw objects are tables")
@@ -30,7 +34,7 @@ impl Scope<'_> {
         if let Some(meta) = meta.as_object_mut() {
             meta.entry("name")
                 .or_insert_with(|| Json::String(key.to_string()));
-            if !is_cluster_scoped(&kind) {
+            if !cluster {
                 meta.entry("namespace")
                     .or_insert_with(|| Json::String(self.namespace.clone()));
             }
@@ -71,26 +75,4 @@ impl Scope<'_> {
             patch_name: None,
         }
     }
-}
-
-/// Kinds that live outside namespaces, for raw objects.
-fn is_cluster_scoped(kind: &str) -> bool {
-    matches!(
-        kind,
-        "Namespace"
-            | "ClusterRole"
-            | "ClusterRoleBinding"
-            | "PriorityClass"
-            | "StorageClass"
-            | "PersistentVolume"
-            | "IngressClass"
-            | "RuntimeClass"
-            | "CustomResourceDefinition"
-            | "ValidatingWebhookConfiguration"
-            | "MutatingWebhookConfiguration"
-            | "ValidatingAdmissionPolicy"
-            | "ValidatingAdmissionPolicyBinding"
-            | "CSIDriver"
-            | "APIService"
-    )
 }

@@ -18,6 +18,7 @@ mod build;
 mod cases;
 mod ci;
 mod consumers;
+mod crds;
 mod daemon_set;
 mod deploy;
 mod diff;

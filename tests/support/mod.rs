@@ -126,6 +126,10 @@ pub fn kubectl_kustomize(dir: &Path) -> String {
 struct Case {
     /// Fixture under `tests/fixtures/` the case's `repo/` is laid over.
     base: Option<String>,
+    /// More fixtures laid over `base`, in order, before `repo/` (such as
+    /// `crds`, the CustomResourceDefinitions of the CRD cases).
+    #[serde(default)]
+    also: Vec<String>,
     args: Vec<String>,
     #[serde(default)]
     code: i32,
@@ -165,6 +169,12 @@ pub fn run_case(dir: &Path) -> Result<(), String> {
     let tmp = tempfile::tempdir().unwrap();
     if let Some(base) = &case.base {
         overlay_dir(&repo_root().join("tests/fixtures").join(base), tmp.path());
+    }
+    for fixture in &case.also {
+        overlay_dir(
+            &repo_root().join("tests/fixtures").join(fixture),
+            tmp.path(),
+        );
     }
     if dir.join("repo").is_dir() {
         overlay_dir(&dir.join("repo"), tmp.path());
