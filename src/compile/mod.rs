@@ -251,7 +251,7 @@ fn assemble(
     let mut diagnostics = Vec::new();
     let mut files = Tree::new();
     let mut owners = BTreeMap::new();
-    let mut seen: BTreeMap<(String, String, String), String> = BTreeMap::new();
+    let mut seen: BTreeMap<(String, String, String, String), String> = BTreeMap::new();
     let mut namespaces = BTreeSet::from([env.namespace.clone()]);
     let (mut cpu, mut memory) = (0.0, 0.0);
     let mut biggest: Vec<(f64, f64, String)> = Vec::new();
@@ -275,16 +275,17 @@ fn assemble(
         memory += pair.requests.1;
         biggest.push((pair.requests.0, pair.requests.1, pair.service.clone()));
         for object in pair.objects {
-            let key = (object.kind, object.namespace, object.name);
+            // The API identity: the same kind in two groups is two kinds.
+            let key = (object.group, object.kind, object.namespace, object.name);
             if let Some(other) = seen.get(&key) {
                 let msg = format!(
                     "{} `{}` is rendered by both `{other}` and `{}`",
-                    key.0, key.2, pair.service
+                    key.1, key.3, pair.service
                 );
                 diagnostics.push(
                     Diagnostic::error(Code::DuplicateName, msg)
                         .in_file(pair.file)
-                        .hint("object names must be unique per kind and namespace; rename a service, track or extra Service"),
+                        .hint("object names must be unique per API group, kind and namespace; rename a service, track or extra Service"),
                 );
                 continue;
             }

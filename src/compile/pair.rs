@@ -27,6 +27,9 @@ use super::requests;
 pub(super) struct Emitted {
     /// `<service>/<kind>-<name>.yaml`, in the environment's directory.
     pub(super) file: String,
+    /// The API group (`apps`, `cert-manager.io`; empty for the core group):
+    /// with the kind, namespace and name, the object's identity.
+    pub(super) group: String,
     pub(super) kind: String,
     pub(super) name: String,
     pub(super) namespace: String,
@@ -406,8 +409,14 @@ fn emit_objects(
             continue;
         };
         // The JSON is dropped here: only the text is kept for the whole run.
+        let group = object.value["apiVersion"]
+            .as_str()
+            .and_then(|v| v.split_once('/'))
+            .map_or("", |(group, _)| group)
+            .to_string();
         emitted.push(Emitted {
             file,
+            group,
             yaml: to_yaml(&object.value),
             kind: object.kind,
             name: object.name,
