@@ -233,7 +233,8 @@ impl Quantity {
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct Port {
-    pub name: String,
+    /// `None`: an unnamed port, referred to by its number.
+    pub name: Option<String>,
     pub port: Option<i32>,
     pub protocol: Option<String>,
 }

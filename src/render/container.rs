@@ -286,7 +286,7 @@ fn container_ports(ports: &[model::Port]) -> Vec<core::ContainerPort> {
     ports
         .iter()
         .map(|p| core::ContainerPort {
-            name: Some(p.name.clone()),
+            name: p.name.clone(),
             container_port: p.port.unwrap_or_default(),
             protocol: Some(p.protocol.clone().unwrap_or_else(|| "TCP".into())),
             ..Default::default()

@@ -45,7 +45,7 @@ impl Scope<'_> {
                 model::PortRef::Number(n) => n.to_string(),
                 model::PortRef::Name(name) => self
                     .all_ports()
-                    .find(|p| &p.name == name)
+                    .find(|p| p.name.as_ref() == Some(name))
                     .and_then(|p| p.port)
                     .map_or_else(|| name.clone(), |n| n.to_string()),
             };

@@ -71,6 +71,7 @@ cases! {
     unknown_service_overlay: "unknown-service-overlay",
     unknown_variable: "unknown-variable",
     unmatched_patch: "unmatched-patch",
+    unnamed_port_references: "unnamed-port-references",
     validate_clean: "validate-clean",
     wrong_kind_keys: "wrong-kind-keys",
     wrong_types: "wrong-types",
