@@ -4,7 +4,8 @@
 //! tree that already passed the schema, so a mismatch here is a bug, not a user
 //! error. Defaults that the schema documents live here as `serde` defaults:
 //! they are the lowest layer of the merge order. `names` holds the
-//! Kubernetes name grammars and the paths of output files.
+//! Kubernetes name grammars and the paths of output files; `version` the
+//! forms of an image version (tags and digests).
 
 use std::collections::BTreeMap;
 
@@ -13,8 +14,10 @@ use serde_json::Value as Json;
 
 pub mod names;
 mod units;
+mod version;
 
 pub use units::{duration_seconds, is_image_host, parse_quantity, quantity_value};
+pub use version::{digest_problem, image_suffix, version_label};
 
 /// The track every service has: the main workload.
 pub const STABLE: &str = "stable";
@@ -125,8 +128,9 @@ pub enum Registry {
 
 /// The image reference of a container: the repository with the registry in
 /// front, unless the image names its own host or the registry is off, then
-/// `:version`. `container` overrides `service`, which overrides the
-/// environment's `env` registry.
+/// `:tag`, `:tag@sha256:...` or `@sha256:...` (see [`image_suffix`]).
+/// `container` overrides `service`, which overrides the environment's `env`
+/// registry.
 pub fn image_reference(
     image: &str,
     version: &str,
@@ -134,11 +138,12 @@ pub fn image_reference(
     service: Option<&Registry>,
     env: Option<&str>,
 ) -> String {
+    let suffix = image_suffix(version);
     match effective_registry(container, service, env) {
         Some(r) if !is_image_host(image) => {
-            format!("{}/{image}:{version}", r.trim_end_matches('/'))
+            format!("{}/{image}{suffix}", r.trim_end_matches('/'))
         }
-        _ => format!("{image}:{version}"),
+        _ => format!("{image}{suffix}"),
     }
 }
 

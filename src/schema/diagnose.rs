@@ -14,6 +14,7 @@ use serde_json::Value as Json;
 
 use crate::diag::{Code, Diagnostic, FileId, did_you_mean, one_of};
 use crate::input::tree::{Node, Step, Value};
+use crate::model::digest_problem;
 
 /// Where an error is: what every kind of error is reported with.
 struct Site<'a> {
@@ -218,9 +219,22 @@ fn malformed(site: &Site<'_>) -> Diagnostic {
     } else {
         format!("invalid value `{got}` for `{}`", site.dotted())
     };
-    let d = Diagnostic::error(Code::InvalidValue, message)
-        .maybe_hint(what.map(|w| format!("expected {w}")));
+    // A version whose digest is wrong says what is wrong with it first.
+    let digest = is_version(site).then(|| digest_problem(&got)).flatten();
+    let what = match (digest, what) {
+        (Some(problem), Some(w)) => Some(format!("{problem}; expected {w}")),
+        (None, Some(w)) => Some(format!("expected {w}")),
+        (problem, None) => problem,
+    };
+    let d = Diagnostic::error(Code::InvalidValue, message).maybe_hint(what);
     at_value(d, site.node)
+}
+
+/// Whether the failing keyword belongs to the `version` definition.
+fn is_version(site: &Site<'_>) -> bool {
+    let owner = schema_at(site.document, parent_pointer(site.schema_path));
+    let version = site.document.pointer("/$defs/version");
+    matches!((owner, version), (Some(a), Some(b)) if std::ptr::eq(a, b))
 }
 
 /// `propertyNames`: a key of the wrong form, at the key.

@@ -31,6 +31,7 @@ macro_rules! cases {
 
 cases! {
     bad_cron: "bad-cron",
+    bad_digest: "bad-digest",
     bad_environment_file_name: "bad-environment-file-name",
     bad_service_file_names: "bad-service-file-names",
     build_clean: "build-clean",
