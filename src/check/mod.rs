@@ -24,6 +24,7 @@
 //! - `files`: `[files]` paths that collide as ConfigMap keys;
 //! - `network_policy`: peers and ports of `[network_policy]`;
 //! - `images`: a registry and an image that repeat a path segment;
+//! - `security`: settings the security profile forbids;
 //! - `names`: object names as composed, label and annotation keys, and the
 //!   sizes Kubernetes limits (annotations, ConfigMaps); also the
 //!   environment's labels and annotations;
@@ -56,6 +57,7 @@ mod placement;
 mod ports;
 mod probes;
 mod resources;
+mod security;
 mod services;
 mod tracks;
 mod versions;
@@ -142,6 +144,7 @@ impl<'a> ServiceCheck<'a> {
             Self::files,
             Self::network_policy,
             Self::images,
+            Self::security,
             Self::names,
         ];
         for concern in concerns {

@@ -40,12 +40,13 @@ pub enum Code {
     LargeObject,
     ReservedLabel,
     ImagePath,
+    SecurityProfile,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 28] = [
+    pub const ALL: [Code; 29] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -74,6 +75,7 @@ impl Code {
         Code::LargeObject,
         Code::ReservedLabel,
         Code::ImagePath,
+        Code::SecurityProfile,
     ];
 
     /// The code as written in messages and JSON.
@@ -107,6 +109,7 @@ impl Code {
             Code::LargeObject => "large-object",
             Code::ReservedLabel => "reserved-label",
             Code::ImagePath => "image-path",
+            Code::SecurityProfile => "security-profile",
         }
     }
 
@@ -188,6 +191,9 @@ impl Code {
             }
             Code::ReservedLabel => {
                 "A label manifold sets itself (`app`, `track`, `version`, `env`, `group` and their `app.kubernetes.io/` forms): a value written for it would be replaced, or part a Service from its selector."
+            }
+            Code::SecurityProfile => {
+                "A security setting the service's `security.profile` forbids (`privileged = true` outside `privileged`, a capability outside the profile's list, root or privilege escalation under `restricted`); the hint names a profile that allows it."
             }
         }
     }

@@ -5,7 +5,8 @@
 //! error. Defaults that the schema documents live here as `serde` defaults:
 //! they are the lowest layer of the merge order. `names` holds the
 //! Kubernetes name grammars and the paths of output files; `version` the
-//! forms of an image version (tags and digests).
+//! forms of an image version (tags and digests); `security` the security
+//! profiles.
 
 use std::collections::BTreeMap;
 
@@ -13,9 +14,11 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 pub mod names;
+mod security;
 mod units;
 mod version;
 
+pub use security::{BASELINE_CAPABILITIES, Profile, RESTRICTED_CAPABILITY, Setting};
 pub use units::{duration_seconds, is_image_host, parse_quantity, quantity_value};
 pub use version::{digest_problem, image_suffix, version_label};
 
@@ -529,6 +532,9 @@ pub struct Metrics {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Security {
+    /// `None` is the default profile, [`Profile::Hardened`].
+    pub profile: Option<Profile>,
+    pub privileged: Option<bool>,
     pub run_as_user: Option<i64>,
     pub run_as_group: Option<i64>,
     pub fs_group: Option<i64>,
@@ -541,6 +547,7 @@ pub struct Security {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ContainerSecurity {
+    pub privileged: Option<bool>,
     pub run_as_user: Option<i64>,
     pub run_as_group: Option<i64>,
     pub run_as_non_root: Option<bool>,

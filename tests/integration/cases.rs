@@ -64,6 +64,7 @@ cases! {
     request_above_limit: "request-above-limit",
     reserved_labels: "reserved-labels",
     secret_literal: "secret-literal",
+    security_profile_refused: "security-profile-refused",
     service_name_starts_with_digit: "service-name-starts-with-digit",
     typo_in_overlay: "typo-in-overlay",
     typo_in_service: "typo-in-service",
