@@ -24,7 +24,8 @@
 //! - `files`: `[files]` paths that collide as ConfigMap keys;
 //! - `network_policy`: peers and ports of `[network_policy]`;
 //! - `images`: a registry and an image that repeat a path segment;
-//! - `security`: settings the security profile forbids;
+//! - `security`: settings the security profile forbids, and containers
+//!   that must run as non-root with no numeric user;
 //! - `names`: object names as composed, label and annotation keys, and the
 //!   sizes Kubernetes limits (annotations, ConfigMaps); also the
 //!   environment's labels and annotations;

@@ -1,7 +1,10 @@
 //! Security settings against the service's profile (`security.profile`):
 //! a setting the profile forbids is an error whose hint names a profile
-//! that allows it; and `privileged` with `allow_privilege_escalation =
-//! false`, which the API server refuses, is an error.
+//! that allows it; `privileged` with `allow_privilege_escalation = false`,
+//! which the API server refuses, is an error; and containers that must run
+//! as non-root with no numeric user are a warning, since the kubelet starts
+//! them only if their image's USER is a non-zero number (a name cannot be
+//! checked).
 //!
 //! What each profile writes and forbids is `model::Profile`'s; this file
 //! only finds the keys.
@@ -59,6 +62,7 @@ impl ServiceCheck<'_> {
             self.against_profile(profile, &written);
         }
         self.privileged_escalation();
+        self.non_root_user(profile);
     }
 
     /// Each setting of `written` that `profile` forbids.
@@ -169,5 +173,87 @@ impl ServiceCheck<'_> {
                 self.report(&path, false, d);
             }
         }
+    }
+
+    /// The containers that must run as non-root, by the profile or their
+    /// settings, and have no numeric user: one warning for the service, at
+    /// what asks for non-root.
+    fn non_root_user(&mut self, profile: Profile) {
+        let s = &self.svc.security;
+        let pod_non_root = s.run_as_non_root.unwrap_or(profile.restricts());
+        let mut names: Vec<&str> = Vec::new();
+        // The key of the first side container that asks for non-root itself.
+        let mut own_key: Option<Vec<Step>> = None;
+        if pod_non_root && s.run_as_user.is_none() {
+            names.push(self.svc.container_name.as_deref().unwrap_or(self.name));
+        }
+        for (list, containers) in [
+            ("containers", &self.svc.containers),
+            ("init_containers", &self.svc.init_containers),
+        ] {
+            for (i, c) in containers.iter().enumerate() {
+                let own = &c.security;
+                if !own.run_as_non_root.unwrap_or(pod_non_root)
+                    || own.run_as_user.or(s.run_as_user).is_some()
+                {
+                    continue;
+                }
+                names.push(&c.name);
+                if own.run_as_non_root == Some(true) && own_key.is_none() && !pod_non_root {
+                    let at = [
+                        key(list),
+                        Step::Index(i),
+                        key("security"),
+                        key("run_as_non_root"),
+                    ];
+                    own_key = Some(at.to_vec());
+                }
+            }
+        }
+        let (containers, them) = match names.as_slice() {
+            [] => return,
+            [one] => (format!("container `{one}` runs"), "it only if its image's"),
+            [init @ .., last] => {
+                let init: Vec<String> = init.iter().map(|n| format!("`{n}`")).collect();
+                (
+                    format!("containers {} and `{last}` run", init.join(", ")),
+                    "them only if their images'",
+                )
+            }
+        };
+        let or = if profile.restricts() && s.run_as_non_root.is_none() {
+            "choose a profile that does not require non-root: `security.profile = \"baseline\"`"
+        } else {
+            "drop `run_as_non_root = true`"
+        };
+        let d = Diagnostic::warning(
+            Code::RunAsUser,
+            format!(
+                "{containers} as non-root with no numeric user: the kubelet starts {them} USER is a number other than 0"
+            ),
+        )
+        .hint(format!(
+            "set `security.run_as_user` to the image's user id (a user name cannot be checked), or {or}"
+        ));
+        let at = own_key.unwrap_or_else(|| self.non_root_source());
+        self.report(&at, true, d);
+    }
+
+    /// Where the warning of [`Self::non_root_user`] points for the pod: the
+    /// key of the service's own files that asks for non-root, else its
+    /// `[security]`, else its `image`.
+    fn non_root_source(&self) -> Vec<Step> {
+        let mut candidates = vec![vec![key("security"), key("profile")], vec![key("security")]];
+        if self.svc.security.run_as_non_root == Some(true) {
+            candidates.insert(0, vec![key("security"), key("run_as_non_root")]);
+        }
+        candidates
+            .into_iter()
+            .find(|path| {
+                self.tree.at(path).is_some_and(|n| {
+                    n.origin.file == self.file || Some(n.origin.file) == self.overlay
+                })
+            })
+            .unwrap_or_else(|| vec![key("image")])
     }
 }

@@ -41,12 +41,13 @@ pub enum Code {
     ReservedLabel,
     ImagePath,
     SecurityProfile,
+    RunAsUser,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 29] = [
+    pub const ALL: [Code; 30] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -76,6 +77,7 @@ impl Code {
         Code::ReservedLabel,
         Code::ImagePath,
         Code::SecurityProfile,
+        Code::RunAsUser,
     ];
 
     /// The code as written in messages and JSON.
@@ -110,6 +112,7 @@ impl Code {
             Code::ReservedLabel => "reserved-label",
             Code::ImagePath => "image-path",
             Code::SecurityProfile => "security-profile",
+            Code::RunAsUser => "run-as-user",
         }
     }
 
@@ -194,6 +197,9 @@ impl Code {
             }
             Code::SecurityProfile => {
                 "A security setting the service's `security.profile` forbids (`privileged = true` outside `privileged`, a capability outside the profile's list, root or privilege escalation under `restricted`); the hint names a profile that allows it."
+            }
+            Code::RunAsUser => {
+                "A warning, not an error: a container must run as non-root (the profile or `run_as_non_root`) and has no numeric `run_as_user`, so the kubelet starts it only if its image's USER is a number other than 0."
             }
         }
     }
