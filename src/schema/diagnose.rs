@@ -124,7 +124,9 @@ fn unknown_keys(site: &Site<'_>, unexpected: &[String], out: &mut Vec<Diagnostic
     for key in unexpected {
         let target = site.node.get(key).unwrap_or(site.node);
         let mut d = Diagnostic::error(Code::UnknownKey, format!("unknown key `{key}`"));
-        if let Some(better) = did_you_mean(key, known.iter().copied()) {
+        if let Some((place, hint)) = elsewhere(key, &known) {
+            d = d.label(format!("did you mean `{place}`?")).hint(hint);
+        } else if let Some(better) = did_you_mean(key, known.iter().copied()) {
             d = d.label(format!("did you mean `{better}`?"));
             d = d.hint(format!("replace `{key}` with `{better}`"));
         } else if !known.is_empty() {
@@ -137,6 +139,19 @@ fn unknown_keys(site: &Site<'_>, unexpected: &[String], out: &mut Vec<Diagnostic
         }
         out.push(at_key(d, target));
     }
+}
+
+/// A key written at the top of a service that manifold has elsewhere, as
+/// the key it is and a hint: the restart policy, which is a job's or
+/// cronjob's only (`job.restart`). `known` are the keys of the table it was
+/// written in.
+fn elsewhere(key: &str, known: &[&str]) -> Option<(&'static str, &'static str)> {
+    let squashed = key.replace(['_', '-'], "").to_ascii_lowercase();
+    let restart = matches!(squashed.as_str(), "restart" | "restartpolicy");
+    (restart && known.contains(&"job")).then_some((
+        "job.restart",
+        "a job's or cronjob's pods restart as `job.restart` says (`OnFailure`, the default, or `Never`): write `restart = \"Never\"` under `[job]`; a deployment's and a statefulset's pods always restart (`Always`), so they have no such key",
+    ))
 }
 
 /// `required`: at the table's header, or the file when the key belongs at

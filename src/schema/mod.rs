@@ -207,6 +207,31 @@ mod tests {
     }
 
     #[test]
+    fn a_restart_policy_at_the_top_is_sent_to_job_restart() {
+        for key in ["restart_policy", "restartPolicy", "restart"] {
+            let text = format!("image = \"game/http\"\n{key} = \"Never\"\n");
+            let found = check(Kind::Service, &text);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].0, key);
+            assert_eq!(
+                found[0].2.as_deref(),
+                Some(
+                    "a job's or cronjob's pods restart as `job.restart` says (`OnFailure`, the default, or `Never`): write `restart = \"Never\"` under `[job]`; a deployment's and a statefulset's pods always restart (`Always`), so they have no such key"
+                )
+            );
+        }
+        // Elsewhere the closest key is still the suggestion.
+        let found = check(
+            Kind::Service,
+            "image = \"game/http\"\n[[init_containers]]\nname = \"a\"\nrestart_policy = \"Always\"\n",
+        );
+        assert_eq!(
+            found[0].2.as_deref(),
+            Some("replace `restart_policy` with `restart`")
+        );
+    }
+
+    #[test]
     fn a_missing_required_key_names_it() {
         let found = check(Kind::Service, "name = \"http\"\n");
         assert_eq!(found[0].1, "missing required key `image` in this file");

@@ -63,6 +63,7 @@ cases! {
     raw_secret_refused: "raw-secret-refused",
     request_above_limit: "request-above-limit",
     reserved_labels: "reserved-labels",
+    restart_policy_misplaced: "restart-policy-misplaced",
     run_as_user_warning: "run-as-user-warning",
     secret_literal: "secret-literal",
     security_profile_refused: "security-profile-refused",
