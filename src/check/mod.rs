@@ -26,6 +26,8 @@
 //! - `files`: `[files]` paths that collide as ConfigMap keys;
 //! - `network_policy`: peers and ports of `[network_policy]`;
 //! - `images`: a registry and an image that repeat a path segment;
+//! - `security`: settings the security profile forbids, and containers
+//!   that must run as non-root with no numeric user;
 //! - `names`: object names as composed, label and annotation keys, and the
 //!   sizes Kubernetes limits (annotations, ConfigMaps); also the
 //!   environment's labels and annotations;
@@ -60,6 +62,7 @@ mod ports;
 mod probes;
 mod resources;
 mod route;
+mod security;
 mod services;
 mod tracks;
 mod versions;
@@ -148,6 +151,7 @@ impl<'a> ServiceCheck<'a> {
             Self::files,
             Self::network_policy,
             Self::images,
+            Self::security,
             Self::names,
         ];
         for concern in concerns {

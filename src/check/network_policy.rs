@@ -3,7 +3,7 @@
 //! is declared by each peer service of its rule, and `namespace` comes with
 //! `groups`, the only peers it applies to.
 
-use super::ports::port_names;
+use super::ports::{by_name_or_number, port_names};
 use super::{ServiceCheck, key, unknown_reference};
 use crate::diag::{Code, Diagnostic};
 use crate::input::tree::Step;
@@ -58,12 +58,12 @@ impl ServiceCheck<'_> {
             let problem = if direction == "ingress" {
                 let own = port_names(self.svc);
                 (!own.contains(&port.as_str())).then(|| {
-                    unknown_reference(
-                        "port",
-                        port,
-                        &own,
+                    let context = by_name_or_number(
+                        self.svc,
                         "ingress ports are this service's own; declare it in `[[ports]]` or use a number",
-                    )
+                        "",
+                    );
+                    unknown_reference("port", port, &own, &context)
                 })
             } else {
                 self.peer_port_problem(rule, port)

@@ -1,6 +1,7 @@
 //! Container ports and references to them: port names and numbers are
 //! unique, each port has a number, and a port named by a probe, the metrics
-//! endpoint or a hook is declared.
+//! endpoint or a hook is declared. A port may have no name: a reference by
+//! name cannot reach it, and the hint then says to use its number.
 
 use std::collections::BTreeSet;
 
@@ -9,13 +10,35 @@ use crate::diag::{Code, Diagnostic};
 use crate::input::tree::Step;
 use crate::model::{self, PortRef, Service};
 
-/// The names of the ports of the main container and of the extra containers.
-pub(super) fn port_names(svc: &Service) -> Vec<&str> {
+/// The ports of the main container and of the extra containers.
+fn all_ports(svc: &Service) -> impl Iterator<Item = &model::Port> {
     svc.ports
         .iter()
         .chain(svc.containers.iter().flat_map(|c| c.ports.iter()))
-        .map(|p| p.name.as_str())
-        .collect()
+}
+
+/// The names of the ports of the main container and of the extra
+/// containers; unnamed ports have none.
+pub(super) fn port_names(svc: &Service) -> Vec<&str> {
+    all_ports(svc).filter_map(|p| p.name.as_deref()).collect()
+}
+
+/// `context` for a reference by name that matches no port, and, when some
+/// ports have no name, how to refer to those (by number, `place`).
+pub(super) fn by_name_or_number(svc: &Service, context: &str, place: &str) -> String {
+    let unnamed: Vec<String> = all_ports(svc)
+        .filter(|p| p.name.is_none())
+        .filter_map(|p| p.port)
+        .map(|n| format!("`{n}`"))
+        .collect();
+    if unnamed.is_empty() {
+        context.to_string()
+    } else {
+        format!(
+            "{context}; a port without a name is referred to by its number{place}: {}",
+            unnamed.join(", ")
+        )
+    }
 }
 
 impl ServiceCheck<'_> {
@@ -42,12 +65,14 @@ impl ServiceCheck<'_> {
         let mut numbers = BTreeSet::new();
         let mut found = Vec::new();
         for (path, p) in &all {
-            if !names.insert(p.name.as_str()) {
+            if let Some(name) = &p.name
+                && !names.insert(name.as_str())
+            {
                 found.push((
                     path.clone(),
                     Diagnostic::error(
                         Code::DuplicateName,
-                        format!("port name `{}` is used twice", p.name),
+                        format!("port name `{name}` is used twice"),
                     )
                     .hint("give each port a unique name"),
                 ));
@@ -55,8 +80,14 @@ impl ServiceCheck<'_> {
             match p.port {
                 None => found.push((
                     path.clone(),
-                    Diagnostic::error(Code::MissingKey, format!("port `{}` has no number", p.name))
-                        .hint("add `port = <number>`"),
+                    Diagnostic::error(
+                        Code::MissingKey,
+                        match &p.name {
+                            Some(name) => format!("port `{name}` has no number"),
+                            None => "a port has neither a name nor a number".to_string(),
+                        },
+                    )
+                    .hint("add `port = <number>`"),
                 )),
                 Some(n) => {
                     if !numbers.insert((n, p.protocol.clone())) {
@@ -84,12 +115,12 @@ impl ServiceCheck<'_> {
         if names.contains(&name.as_str()) {
             return;
         }
-        let d = unknown_reference(
-            "port",
-            name,
-            &names,
+        let context = by_name_or_number(
+            self.svc,
             "declare it in `[[ports]]` or use a port number",
+            "",
         );
+        let d = unknown_reference("port", name, &names, &context);
         self.report(path, false, d);
     }
 }

@@ -1,9 +1,10 @@
 //! Services and the Ingress of a long-running workload: the main `[service]`
 //! and `[extra_services]` route to declared container ports (node ports only
-//! on NodePort and LoadBalancer Services), the Ingress has hosts and routes
-//! to a port of `[service]`, and the metrics and pre-stop ports are declared.
+//! on NodePort and LoadBalancer Services; an unnamed container port only
+//! through a numeric `target_port`), the Ingress has hosts and routes to a
+//! port of `[service]`, and the metrics and pre-stop ports are declared.
 
-use super::ports::port_names;
+use super::ports::{by_name_or_number, port_names};
 use super::{ServiceCheck, key, unknown_reference};
 use crate::diag::{Code, Diagnostic};
 use crate::input::tree::Step;
@@ -40,6 +41,9 @@ impl ServiceCheck<'_> {
                 .hint("declare `[[ports]]` with a name and number");
                 self.report(&path, true, d);
             }
+            if spec.ports.is_empty() {
+                self.default_service_ports(&path);
+            }
             let kind = spec.kind.as_deref().unwrap_or("ClusterIP");
             for (i, p) in spec.ports.iter().enumerate() {
                 let mut at = path.clone();
@@ -69,12 +73,12 @@ impl ServiceCheck<'_> {
                 } else if !port_names.contains(&p.name.as_str()) {
                     let mut name_at = at.clone();
                     name_at.push(key("name"));
-                    let d = unknown_reference(
-                        "port",
-                        &p.name,
-                        &port_names,
+                    let context = by_name_or_number(
+                        svc,
                         "Service ports name a container port from `[[ports]]`",
+                        " in `target_port`",
                     );
+                    let d = unknown_reference("port", &p.name, &port_names, &context);
                     self.report(&name_at, false, d);
                 }
                 if let Some(np) = p.node_port {
@@ -94,6 +98,22 @@ impl ServiceCheck<'_> {
                     }
                 }
             }
+        }
+    }
+
+    /// A Service without `ports` gets one for each port of the main
+    /// container, by name: an unnamed one cannot be among them.
+    fn default_service_ports(&mut self, path: &[Step]) {
+        let unnamed = self.svc.ports.iter().find(|p| p.name.is_none());
+        if let Some(n) = unnamed.and_then(|p| p.port) {
+            let d = Diagnostic::error(
+                Code::MissingKey,
+                format!("the Service's ports are the container's, by name, and port {n} has none"),
+            )
+            .hint(format!(
+                "name the port in `[[ports]]`, or list the Service's ports: `ports = [{{ name = \"web\", port = 80, target_port = {n} }}]`"
+            ));
+            self.report(path, true, d);
         }
     }
 
@@ -131,7 +151,7 @@ impl ServiceCheck<'_> {
             return;
         };
         let service_ports: Vec<&str> = if spec.ports.is_empty() {
-            svc.ports.iter().map(|p| p.name.as_str()).collect()
+            svc.ports.iter().filter_map(|p| p.name.as_deref()).collect()
         } else {
             spec.ports.iter().map(|p| p.name.as_str()).collect()
         };

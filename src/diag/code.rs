@@ -45,12 +45,14 @@ pub enum Code {
     Crd,
     CrdSchema,
     ClusterScoped,
+    SecurityProfile,
+    RunAsUser,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 33] = [
+    pub const ALL: [Code; 35] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -84,6 +86,8 @@ impl Code {
         Code::Crd,
         Code::CrdSchema,
         Code::ClusterScoped,
+        Code::SecurityProfile,
+        Code::RunAsUser,
     ];
 
     /// The code as written in messages and JSON.
@@ -122,6 +126,8 @@ impl Code {
             Code::Crd => "crd",
             Code::CrdSchema => "crd-schema",
             Code::ClusterScoped => "cluster-scoped",
+            Code::SecurityProfile => "security-profile",
+            Code::RunAsUser => "run-as-user",
         }
     }
 
@@ -218,6 +224,12 @@ impl Code {
             }
             Code::ClusterScoped => {
                 "A cluster-scoped object (a built-in kind such as ClusterRole, or a custom resource whose CRD says `scope: Cluster`) sets `metadata.namespace`."
+            }
+            Code::SecurityProfile => {
+                "A security setting the service's `security.profile` forbids (`privileged = true` outside `privileged`, a capability outside the profile's list, root or privilege escalation under `restricted`); the hint names a profile that allows it."
+            }
+            Code::RunAsUser => {
+                "A warning, not an error: a container must run as non-root (the profile or `run_as_non_root`) and has no numeric `run_as_user`, so the kubelet starts it only if its image's USER is a number other than 0."
             }
         }
     }

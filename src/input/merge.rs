@@ -7,11 +7,14 @@
 //! other value is replaced by the higher layer. A table keeps the written
 //! order of its keys: a key the higher layer replaces keeps its place, and the
 //! keys it adds follow, in the order it writes them (environment variables are
-//! rendered in this order). Every merged node keeps the origin of the layer
-//! that wrote it, so later messages point at the right file.
-//! The same rules apply to `patches` on rendered objects (see `render`): the
-//! rules are written once, in [`merge`], over the [`Mergeable`] view that both
-//! the spanned TOML tree and JSON provide.
+//! rendered in this order). In the input, an item without a `name` may stand
+//! for itself by its `port` number instead (container ports may be unnamed):
+//! two items where either has no name are the same item when their `port` is.
+//! Every merged node keeps the origin of the layer that wrote it, so later
+//! messages point at the right file.
+//! The same rules apply to `patches` on rendered objects (see `render`),
+//! by `name` only: the rules are written once, in [`merge`], over the
+//! [`Mergeable`] view that both the spanned TOML tree and JSON provide.
 
 use serde_json::Value as Json;
 
@@ -33,6 +36,9 @@ pub trait Mergeable: Clone {
     fn items_mut(&mut self) -> Option<&mut Vec<Self>>;
     /// The `name` of a table, for arrays merged by name.
     fn name(&self) -> Option<&str>;
+    /// The `port` number of a table, which identifies an item that has no
+    /// `name` (an unnamed container port).
+    fn port(&self) -> Option<i64>;
     /// Replaces this value with the higher layer's.
     fn replace_with(&mut self, over: &Self);
 }
@@ -47,12 +53,11 @@ pub fn merge<T: Mergeable>(base: &mut T, over: &T) {
         return;
     }
     if let (Some(items), Some(b)) = (over.items(), base.items_mut())
-        && is_named(b)
-        && is_named(items)
+        && is_keyed(b)
+        && is_keyed(items)
     {
         for item in items {
-            let name = item.name();
-            match b.iter_mut().find(|x| x.name() == name) {
+            match b.iter_mut().find(|x| same_item(&**x, item)) {
                 Some(existing) => merge(existing, item),
                 None => b.push(item.clone()),
             }
@@ -62,8 +67,22 @@ pub fn merge<T: Mergeable>(base: &mut T, over: &T) {
     base.replace_with(over);
 }
 
-fn is_named<T: Mergeable>(items: &[T]) -> bool {
-    !items.is_empty() && items.iter().all(|i| i.name().is_some())
+/// Whether every item of a non-empty array says which item it is: by its
+/// `name`, or by its `port`.
+fn is_keyed<T: Mergeable>(items: &[T]) -> bool {
+    !items.is_empty()
+        && items
+            .iter()
+            .all(|i| i.name().is_some() || i.port().is_some())
+}
+
+/// Two items of keyed arrays are the same item when their names are equal,
+/// or, when either has no name, their ports.
+fn same_item<T: Mergeable>(a: &T, b: &T) -> bool {
+    match (a.name(), b.name()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a.port().is_some() && a.port() == b.port(),
+    }
 }
 
 impl Mergeable for Node {
@@ -110,6 +129,13 @@ impl Mergeable for Node {
         self.get("name").and_then(Node::as_str)
     }
 
+    fn port(&self) -> Option<i64> {
+        match self.get("port").map(|n| &n.value) {
+            Some(Value::Integer(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
     fn replace_with(&mut self, over: &Self) {
         let key = self.key.take();
         *self = over.clone();
@@ -153,6 +179,14 @@ impl Mergeable for Json {
 
     fn name(&self) -> Option<&str> {
         self.get("name").and_then(Json::as_str)
+    }
+
+    /// Never: patches merge Kubernetes' lists by `name` alone, as they
+    /// always have. A `port` in a Kubernetes list is a Service's or a
+    /// NetworkPolicy's, not a container's, and a patch of unnamed Service
+    /// ports replaces the list.
+    fn port(&self) -> Option<i64> {
+        None
     }
 
     fn replace_with(&mut self, over: &Self) {
@@ -220,6 +254,78 @@ mod tests {
                 {"name": "health", "port": 8081},
                 {"name": "debug", "port": 9229},
             ]})
+        );
+    }
+
+    #[test]
+    fn unnamed_ports_merge_by_number() {
+        let j = merged(
+            "[[ports]]\nport = 80\n[[ports]]\nname = \"health\"\nport = 81\n",
+            "[[ports]]\nport = 80\nprotocol = \"UDP\"\n[[ports]]\nport = 9090\n",
+        );
+        assert_eq!(
+            j,
+            serde_json::json!({"ports": [
+                {"port": 80, "protocol": "UDP"},
+                {"name": "health", "port": 81},
+                {"port": 9090},
+            ]})
+        );
+    }
+
+    #[test]
+    fn a_name_given_in_a_higher_layer_merges_into_the_unnamed_port_of_that_number() {
+        let j = merged(
+            "[[ports]]\nport = 8080\n",
+            "[[ports]]\nname = \"http\"\nport = 8080\n[[ports]]\nname = \"admin\"\nport = 8081\n",
+        );
+        assert_eq!(
+            j,
+            serde_json::json!({"ports": [
+                {"name": "http", "port": 8080},
+                {"name": "admin", "port": 8081},
+            ]})
+        );
+        // And the other way round: an unnamed port of a named one's number
+        // is that port.
+        let j = merged(
+            "[[ports]]\nname = \"http\"\nport = 8080\n",
+            "[[ports]]\nport = 8080\nprotocol = \"TCP\"\n",
+        );
+        assert_eq!(
+            j,
+            serde_json::json!({"ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]})
+        );
+    }
+
+    #[test]
+    fn two_names_are_two_ports_even_on_one_number() {
+        let j = merged(
+            "[[ports]]\nname = \"http\"\nport = 8080\n",
+            "[[ports]]\nname = \"web\"\nport = 8080\n",
+        );
+        assert_eq!(
+            j,
+            serde_json::json!({"ports": [
+                {"name": "http", "port": 8080},
+                {"name": "web", "port": 8080},
+            ]})
+        );
+    }
+
+    #[test]
+    fn patches_do_not_match_unnamed_items_by_port() {
+        // A patch of a Service's ports without names replaces them, as
+        // before unnamed container ports existed.
+        let mut base =
+            serde_json::json!({"ports": [{"name": "http", "port": 80, "targetPort": "http"}]});
+        merge(
+            &mut base,
+            &serde_json::json!({"ports": [{"port": 80, "targetPort": 8080}]}),
+        );
+        assert_eq!(
+            base,
+            serde_json::json!({"ports": [{"port": 80, "targetPort": 8080}]})
         );
     }
 

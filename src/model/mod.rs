@@ -5,7 +5,8 @@
 //! error. Defaults that the schema documents live here as `serde` defaults:
 //! they are the lowest layer of the merge order. `names` holds the
 //! Kubernetes name grammars and the paths of output files; `scopes` which
-//! kinds are namespaced.
+//! kinds are namespaced; `version` the forms of an image version (tags and
+//! digests); `security` the security profiles.
 
 use std::collections::BTreeMap;
 
@@ -14,10 +15,14 @@ use serde_json::Value as Json;
 
 pub mod names;
 mod scopes;
+mod security;
 mod units;
+mod version;
 
 pub use scopes::{ResourceScope, Scopes, api_group};
+pub use security::{BASELINE_CAPABILITIES, Profile, RESTRICTED_CAPABILITY, Setting};
 pub use units::{duration_seconds, is_image_host, parse_quantity, quantity_value};
+pub use version::{digest_problem, image_suffix, version_label};
 
 /// The track every service has: the main workload.
 pub const STABLE: &str = "stable";
@@ -143,8 +148,9 @@ pub enum Registry {
 
 /// The image reference of a container: the repository with the registry in
 /// front, unless the image names its own host or the registry is off, then
-/// `:version`. `container` overrides `service`, which overrides the
-/// environment's `env` registry.
+/// `:tag`, `:tag@sha256:...` or `@sha256:...` (see [`image_suffix`]).
+/// `container` overrides `service`, which overrides the environment's `env`
+/// registry.
 pub fn image_reference(
     image: &str,
     version: &str,
@@ -152,11 +158,12 @@ pub fn image_reference(
     service: Option<&Registry>,
     env: Option<&str>,
 ) -> String {
+    let suffix = image_suffix(version);
     match effective_registry(container, service, env) {
         Some(r) if !is_image_host(image) => {
-            format!("{}/{image}:{version}", r.trim_end_matches('/'))
+            format!("{}/{image}{suffix}", r.trim_end_matches('/'))
         }
-        _ => format!("{image}:{version}"),
+        _ => format!("{image}{suffix}"),
     }
 }
 
@@ -318,7 +325,8 @@ impl Quantity {
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct Port {
-    pub name: String,
+    /// `None`: an unnamed port, referred to by its number.
+    pub name: Option<String>,
     pub port: Option<i32>,
     pub protocol: Option<String>,
 }
@@ -646,6 +654,9 @@ pub struct Metrics {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Security {
+    /// `None` is the default profile, [`Profile::Hardened`].
+    pub profile: Option<Profile>,
+    pub privileged: Option<bool>,
     pub run_as_user: Option<i64>,
     pub run_as_group: Option<i64>,
     pub fs_group: Option<i64>,
@@ -658,6 +669,7 @@ pub struct Security {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ContainerSecurity {
+    pub privileged: Option<bool>,
     pub run_as_user: Option<i64>,
     pub run_as_group: Option<i64>,
     pub run_as_non_root: Option<bool>,

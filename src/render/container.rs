@@ -30,7 +30,7 @@ impl Scope<'_> {
     }
 
     /// The main container, whose environment is the service's `env` with
-    /// the track's set over it.
+    /// the track's set over it. Its `run_as_*` settings are the pod's.
     pub(super) fn main_container(
         &self,
         image: &str,
@@ -64,12 +64,15 @@ impl Scope<'_> {
                 stop_signal: None,
             }),
             volume_mounts: non_empty_vec(self.main_mounts()),
-            security_context: Some(container_security(
-                sec.read_only_root_filesystem,
-                sec.allow_privilege_escalation,
+            security_context: self.container_security(
+                core::SecurityContext {
+                    read_only_root_filesystem: sec.read_only_root_filesystem,
+                    allow_privilege_escalation: sec.allow_privilege_escalation,
+                    privileged: sec.privileged,
+                    ..Default::default()
+                },
                 sec.capabilities.as_ref(),
-                None,
-            )),
+            ),
             ..Default::default()
         }
     }
@@ -100,16 +103,22 @@ impl Scope<'_> {
     ) -> core::Container {
         let s = &c.security;
         let base = &self.svc.security;
-        let mut security = container_security(
-            s.read_only_root_filesystem
-                .or(base.read_only_root_filesystem),
-            s.allow_privilege_escalation
-                .or(base.allow_privilege_escalation),
+        let security = self.container_security(
+            core::SecurityContext {
+                read_only_root_filesystem: s
+                    .read_only_root_filesystem
+                    .or(base.read_only_root_filesystem),
+                allow_privilege_escalation: s
+                    .allow_privilege_escalation
+                    .or(base.allow_privilege_escalation),
+                privileged: s.privileged.or(base.privileged),
+                run_as_non_root: s.run_as_non_root,
+                run_as_user: s.run_as_user,
+                run_as_group: s.run_as_group,
+                ..Default::default()
+            },
             s.capabilities.as_ref().or(base.capabilities.as_ref()),
-            s.run_as_non_root,
         );
-        security.run_as_user = s.run_as_user;
-        security.run_as_group = s.run_as_group;
         core::Container {
             name: c.name.clone(),
             image: Some(self.image(
@@ -141,9 +150,39 @@ impl Scope<'_> {
                     .collect(),
             ),
             restart_policy: c.restart.clone(),
-            security_context: Some(security),
+            security_context: security,
             ..Default::default()
         }
+    }
+
+    /// A container's security context: `explicit` holds what the input
+    /// sets, `added` the capabilities it adds, and the profile fills in the
+    /// rest. `None` when that leaves it empty, as `baseline` and
+    /// `privileged` do for a container that sets nothing.
+    fn container_security(
+        &self,
+        explicit: core::SecurityContext,
+        added: Option<&Vec<String>>,
+    ) -> Option<core::SecurityContext> {
+        let profile = self.svc.security.profile.unwrap_or_default();
+        let strict = profile.restricts();
+        let added = added.filter(|c| !c.is_empty()).cloned();
+        let context = core::SecurityContext {
+            allow_privilege_escalation: explicit
+                .allow_privilege_escalation
+                .or(strict.then_some(false)),
+            read_only_root_filesystem: explicit
+                .read_only_root_filesystem
+                .or(profile.read_only_root().then_some(true)),
+            // The restricting profiles drop every capability first; the
+            // others leave the runtime's default set and add to it.
+            capabilities: (strict || added.is_some()).then(|| core::Capabilities {
+                drop: strict.then(|| vec!["ALL".to_string()]),
+                add: added,
+            }),
+            ..explicit
+        };
+        (context != core::SecurityContext::default()).then_some(context)
     }
 
     fn probe(&self, p: Option<&model::Probe>) -> Option<core::Probe> {
@@ -287,7 +326,7 @@ fn container_ports(ports: &[model::Port]) -> Vec<core::ContainerPort> {
     ports
         .iter()
         .map(|p| core::ContainerPort {
-            name: Some(p.name.clone()),
+            name: p.name.clone(),
             container_port: p.port.unwrap_or_default(),
             protocol: Some(p.protocol.clone().unwrap_or_else(|| "TCP".into())),
             ..Default::default()
@@ -344,24 +383,6 @@ fn handler(h: &model::Handler) -> core::LifecycleHandler {
             }),
             ..Default::default()
         },
-    }
-}
-
-fn container_security(
-    read_only_root: Option<bool>,
-    escalation: Option<bool>,
-    capabilities: Option<&Vec<String>>,
-    non_root: Option<bool>,
-) -> core::SecurityContext {
-    core::SecurityContext {
-        allow_privilege_escalation: Some(escalation.unwrap_or(false)),
-        read_only_root_filesystem: Some(read_only_root.unwrap_or(true)),
-        run_as_non_root: non_root,
-        capabilities: Some(core::Capabilities {
-            drop: Some(vec!["ALL".into()]),
-            add: capabilities.filter(|c| !c.is_empty()).cloned(),
-        }),
-        ..Default::default()
     }
 }
 

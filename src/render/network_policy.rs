@@ -101,7 +101,7 @@ impl Scope<'_> {
             PortRef::Name(name) => {
                 let containers = self.svc.containers.iter().flat_map(|c| c.ports.iter());
                 let mut ports = self.svc.ports.iter().chain(containers);
-                ports.find(|d| &d.name == name)
+                ports.find(|d| d.name.as_ref() == Some(name))
             }
             PortRef::Number(_) => None,
         };
@@ -109,7 +109,7 @@ impl Scope<'_> {
             Some(d) => networking::NetworkPolicyPort {
                 port: Some(match d.port {
                     Some(n) => IntOrString::Int(n),
-                    None => IntOrString::String(d.name.clone()),
+                    None => IntOrString::String(d.name.clone().unwrap_or_default()),
                 }),
                 protocol: Some(d.protocol.clone().unwrap_or_else(|| "TCP".into())),
                 end_port: None,

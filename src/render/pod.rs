@@ -45,7 +45,7 @@ impl Scope<'_> {
                 model::PortRef::Number(n) => n.to_string(),
                 model::PortRef::Name(name) => self
                     .all_ports()
-                    .find(|p| &p.name == name)
+                    .find(|p| p.name.as_ref() == Some(name))
                     .and_then(|p| p.port)
                     .map_or_else(|| name.clone(), |n| n.to_string()),
             };
@@ -96,7 +96,7 @@ impl Scope<'_> {
             tolerations: non_empty_vec(svc.placement.tolerations.iter().map(toleration).collect()),
             affinity: self.affinity(),
             topology_spread_constraints: svc.placement.spread.then(|| self.spread()),
-            security_context: Some(self.pod_security()),
+            security_context: self.pod_security(),
             ..Default::default()
         }
     }
@@ -165,19 +165,25 @@ impl Scope<'_> {
         }]
     }
 
-    fn pod_security(&self) -> core::PodSecurityContext {
+    /// The pod's security context: the `run_as_*` settings and `fs_group`,
+    /// and, under the restricting profiles, non-root and the
+    /// `RuntimeDefault` seccomp profile unless the input says otherwise.
+    /// `None` when empty (`baseline` and `privileged` with nothing set).
+    fn pod_security(&self) -> Option<core::PodSecurityContext> {
         let sec = &self.svc.security;
-        core::PodSecurityContext {
-            run_as_non_root: Some(sec.run_as_non_root.unwrap_or(true)),
+        let strict = sec.profile.unwrap_or_default().restricts();
+        let context = core::PodSecurityContext {
+            run_as_non_root: sec.run_as_non_root.or(strict.then_some(true)),
             run_as_user: sec.run_as_user,
             run_as_group: sec.run_as_group,
             fs_group: sec.fs_group,
-            seccomp_profile: Some(core::SeccompProfile {
+            seccomp_profile: strict.then(|| core::SeccompProfile {
                 type_: "RuntimeDefault".into(),
                 localhost_profile: None,
             }),
             ..Default::default()
-        }
+        };
+        (context != core::PodSecurityContext::default()).then_some(context)
     }
 
     fn affinity(&self) -> Option<core::Affinity> {

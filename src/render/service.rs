@@ -65,14 +65,17 @@ impl Scope<'_> {
         Object::new(&s, name, self.ns())
     }
 
-    /// The Service's ports: the listed ones, or every port of the main container.
+    /// The Service's ports: the listed ones, or every named port of the
+    /// main container (the checks refuse an unnamed one there, but in the
+    /// headless Service of a statefulset, which lists the named ones).
     pub(super) fn service_ports(&self, spec: &model::ServiceSpec) -> Vec<core::ServicePort> {
         let listed: Vec<model::ServicePort> = if spec.ports.is_empty() {
             self.svc
                 .ports
                 .iter()
-                .map(|p| model::ServicePort {
-                    name: p.name.clone(),
+                .filter_map(|p| p.name.clone())
+                .map(|name| model::ServicePort {
+                    name,
                     port: None,
                     target_port: None,
                     node_port: None,
@@ -90,7 +93,7 @@ impl Scope<'_> {
                     None => IntOrString::String(sp.name.clone()),
                 };
                 let container = self.all_ports().find(|p| match &target {
-                    IntOrString::String(name) => p.name == *name,
+                    IntOrString::String(name) => p.name.as_ref() == Some(name),
                     IntOrString::Int(n) => p.port == Some(*n),
                 });
                 core::ServicePort {

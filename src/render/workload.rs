@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::{Object, Scope, int_or_string, non_empty_vec, secs32};
-use crate::model::{self, STABLE, WorkloadKind, duration_seconds};
+use crate::model::{self, STABLE, WorkloadKind, duration_seconds, version_label};
 
 pub(super) fn render(scope: &Scope<'_>, out: &mut Vec<Object>) {
     let svc = scope.svc;
@@ -68,8 +68,10 @@ impl Scope<'_> {
     ) -> Parts {
         let mut template_labels = self.labels.clone();
         template_labels.insert("track".into(), track.into());
-        template_labels.insert("version".into(), version.into());
-        template_labels.insert("app.kubernetes.io/version".into(), version.into());
+        // A label value holds the tag, or a short digest: never `@sha256:`.
+        let label = version_label(version);
+        template_labels.insert("version".into(), label.into());
+        template_labels.insert("app.kubernetes.io/version".into(), label.into());
         let mut meta = self.meta(name);
         meta.labels = Some(template_labels.clone());
         if !self.svc.workload_annotations.is_empty() {

@@ -14,6 +14,7 @@ use serde_json::Value as Json;
 
 use crate::diag::{Code, Diagnostic, FileId, did_you_mean, one_of};
 use crate::input::tree::{Node, Step, Value};
+use crate::model::digest_problem;
 
 /// Where an error is: what every kind of error is reported with.
 struct Site<'a> {
@@ -123,7 +124,9 @@ fn unknown_keys(site: &Site<'_>, unexpected: &[String], out: &mut Vec<Diagnostic
     for key in unexpected {
         let target = site.node.get(key).unwrap_or(site.node);
         let mut d = Diagnostic::error(Code::UnknownKey, format!("unknown key `{key}`"));
-        if let Some(better) = did_you_mean(key, known.iter().copied()) {
+        if let Some((place, hint)) = elsewhere(key, &known) {
+            d = d.label(format!("did you mean `{place}`?")).hint(hint);
+        } else if let Some(better) = did_you_mean(key, known.iter().copied()) {
             d = d.label(format!("did you mean `{better}`?"));
             d = d.hint(format!("replace `{key}` with `{better}`"));
         } else if !known.is_empty() {
@@ -136,6 +139,19 @@ fn unknown_keys(site: &Site<'_>, unexpected: &[String], out: &mut Vec<Diagnostic
         }
         out.push(at_key(d, target));
     }
+}
+
+/// A key written at the top of a service that manifold has elsewhere, as
+/// the key it is and a hint: the restart policy, which is a job's or
+/// cronjob's only (`job.restart`). `known` are the keys of the table it was
+/// written in.
+fn elsewhere(key: &str, known: &[&str]) -> Option<(&'static str, &'static str)> {
+    let squashed = key.replace(['_', '-'], "").to_ascii_lowercase();
+    let restart = matches!(squashed.as_str(), "restart" | "restartpolicy");
+    (restart && known.contains(&"job")).then_some((
+        "job.restart",
+        "a job's or cronjob's pods restart as `job.restart` says (`OnFailure`, the default, or `Never`): write `restart = \"Never\"` under `[job]`; a deployment's and a statefulset's pods always restart (`Always`), so they have no such key",
+    ))
 }
 
 /// `required`: at the table's header, or the file when the key belongs at
@@ -218,9 +234,22 @@ fn malformed(site: &Site<'_>) -> Diagnostic {
     } else {
         format!("invalid value `{got}` for `{}`", site.dotted())
     };
-    let d = Diagnostic::error(Code::InvalidValue, message)
-        .maybe_hint(what.map(|w| format!("expected {w}")));
+    // A version whose digest is wrong says what is wrong with it first.
+    let digest = is_version(site).then(|| digest_problem(&got)).flatten();
+    let what = match (digest, what) {
+        (Some(problem), Some(w)) => Some(format!("{problem}; expected {w}")),
+        (None, Some(w)) => Some(format!("expected {w}")),
+        (problem, None) => problem,
+    };
+    let d = Diagnostic::error(Code::InvalidValue, message).maybe_hint(what);
     at_value(d, site.node)
+}
+
+/// Whether the failing keyword belongs to the `version` definition.
+fn is_version(site: &Site<'_>) -> bool {
+    let owner = schema_at(site.document, parent_pointer(site.schema_path));
+    let version = site.document.pointer("/$defs/version");
+    matches!((owner, version), (Some(a), Some(b)) if std::ptr::eq(a, b))
 }
 
 /// `propertyNames`: a key of the wrong form, at the key.

@@ -169,6 +169,69 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_digest_says_what_is_wrong_with_it() {
+        let hex = "9b2e35a9e0f4b1c8d7a6f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
+        let expected = "expected an image tag (letters, digits, `-`, `_` and `.`, at most 63 characters, also the `version` label), the tag pinned to a digest (`1.4.2@sha256:` and 64 lowercase hex digits), or the digest alone (`sha256:` and 64 lowercase hex digits)";
+        for (version, problem) in [
+            (
+                format!("1.4@sha256:{}", &hex[1..]),
+                "the digest has 63 hex digits; a sha256 digest has 64; ",
+            ),
+            (
+                format!("sha256:{}", hex.to_uppercase()),
+                "the digest has uppercase hex digits; write them in lowercase; ",
+            ),
+            (
+                format!("1.4@sha512:{hex}"),
+                "`sha512` digests are not accepted, only `sha256`; ",
+            ),
+            ("1.4 beta".to_string(), ""),
+        ] {
+            let text = format!("image = \"game/http\"\nversion = \"{version}\"\n");
+            let found = check(Kind::Service, &text);
+            assert_eq!(
+                found,
+                vec![(
+                    format!("\"{version}\""),
+                    format!("invalid value `{version}` for `version`"),
+                    Some(format!("{problem}{expected}"))
+                )]
+            );
+        }
+        let fine = format!("image = \"game/http\"\nversion = \"1.4@sha256:{hex}\"\n");
+        assert_eq!(check(Kind::Service, &fine), vec![]);
+        let fine = format!("image = \"game/http\"\nversion = \"sha256:{hex}\"\n");
+        assert_eq!(check(Kind::Service, &fine), vec![]);
+        let long = format!("image = \"game/http\"\nversion = \"{}\"\n", "1".repeat(64));
+        assert_eq!(check(Kind::Service, &long).len(), 1);
+    }
+
+    #[test]
+    fn a_restart_policy_at_the_top_is_sent_to_job_restart() {
+        for key in ["restart_policy", "restartPolicy", "restart"] {
+            let text = format!("image = \"game/http\"\n{key} = \"Never\"\n");
+            let found = check(Kind::Service, &text);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].0, key);
+            assert_eq!(
+                found[0].2.as_deref(),
+                Some(
+                    "a job's or cronjob's pods restart as `job.restart` says (`OnFailure`, the default, or `Never`): write `restart = \"Never\"` under `[job]`; a deployment's and a statefulset's pods always restart (`Always`), so they have no such key"
+                )
+            );
+        }
+        // Elsewhere the closest key is still the suggestion.
+        let found = check(
+            Kind::Service,
+            "image = \"game/http\"\n[[init_containers]]\nname = \"a\"\nrestart_policy = \"Always\"\n",
+        );
+        assert_eq!(
+            found[0].2.as_deref(),
+            Some("replace `restart_policy` with `restart`")
+        );
+    }
+
+    #[test]
     fn a_missing_required_key_names_it() {
         let found = check(Kind::Service, "name = \"http\"\n");
         assert_eq!(found[0].1, "missing required key `image` in this file");

@@ -31,6 +31,7 @@ macro_rules! cases {
 
 cases! {
     bad_cron: "bad-cron",
+    bad_digest: "bad-digest",
     bad_environment_file_name: "bad-environment-file-name",
     bad_service_file_names: "bad-service-file-names",
     build_clean: "build-clean",
@@ -76,7 +77,10 @@ cases! {
     route_cookie_canary: "route-cookie-canary",
     route_problems: "route-problems",
     route_without_gateway: "route-without-gateway",
+    restart_policy_misplaced: "restart-policy-misplaced",
+    run_as_user_warning: "run-as-user-warning",
     secret_literal: "secret-literal",
+    security_profile_refused: "security-profile-refused",
     service_name_starts_with_digit: "service-name-starts-with-digit",
     typo_in_overlay: "typo-in-overlay",
     typo_in_service: "typo-in-service",
@@ -85,6 +89,7 @@ cases! {
     unknown_service_overlay: "unknown-service-overlay",
     unknown_variable: "unknown-variable",
     unmatched_patch: "unmatched-patch",
+    unnamed_port_references: "unnamed-port-references",
     validate_clean: "validate-clean",
     wrong_kind_keys: "wrong-kind-keys",
     wrong_types: "wrong-types",

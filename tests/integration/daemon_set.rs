@@ -95,6 +95,7 @@ spec:
           readOnly: true
       securityContext:
         runAsNonRoot: true
+        runAsUser: 10001
         seccompProfile:
           type: RuntimeDefault
       tolerations:

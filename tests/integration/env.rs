@@ -166,6 +166,7 @@ spec:
           readOnlyRootFilesystem: true
       securityContext:
         runAsNonRoot: true
+        runAsUser: 10001
         seccompProfile:
           type: RuntimeDefault
 "#

@@ -50,7 +50,7 @@ fn a_job_gets_a_new_name_when_what_cannot_change_in_it_changes() {
     let repo = fixture("minimal");
     let first = rebuild(repo.path(), MIGRATE);
     // Pinned: a change of the hash renames every Job, an output change.
-    assert_eq!(first, "migrate-faa3fe4d15");
+    assert_eq!(first, "migrate-e9a515eb6d");
     let listed = fs::read_to_string(repo.path().join("out/dev/kustomization.yaml")).unwrap();
     assert!(
         listed.contains(&format!("- migrate/job-{first}.yaml\n")),
@@ -140,6 +140,7 @@ spec:
       restartPolicy: Never
       securityContext:
         runAsNonRoot: true
+        runAsUser: 10001
         seccompProfile:
           type: RuntimeDefault
 "#

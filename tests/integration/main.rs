@@ -31,6 +31,7 @@ mod load_safety;
 mod names;
 mod network_policy;
 mod output_safety;
+mod pod_fields;
 mod properties;
 mod publish;
 mod publish_safety;
