@@ -61,6 +61,7 @@ impl ServiceCheck<'_> {
         for written in written(self.svc) {
             self.against_profile(profile, &written);
         }
+        self.host_paths(profile);
         self.privileged_escalation();
         self.non_root_user(profile);
     }
@@ -116,6 +117,36 @@ impl ServiceCheck<'_> {
                 needs.as_str()
             ));
             self.report(&path, false, d);
+        }
+    }
+
+    /// `host_path` volumes, which the baseline level already forbids: they
+    /// give the pod the node's own files.
+    fn host_paths(&mut self, profile: Profile) {
+        for (i, volume) in self.svc.volumes.iter().enumerate() {
+            if volume.host_path.is_none() {
+                continue;
+            }
+            let Err(needs) = profile.allows(Setting::HostPath) else {
+                continue;
+            };
+            let d = Diagnostic::error(
+                Code::SecurityProfile,
+                format!(
+                    "`host_path` volume `{}` is not allowed by {}",
+                    volume.name,
+                    self.profile_words(profile)
+                ),
+            )
+            .hint(format!(
+                "set `security.profile = \"{}\"`, which allows it, or use another volume",
+                needs.as_str()
+            ));
+            self.report(
+                &[key("volumes"), Step::Index(i), key("host_path")],
+                false,
+                d,
+            );
         }
     }
 

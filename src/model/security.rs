@@ -55,6 +55,8 @@ pub enum Setting<'a> {
     Escalation,
     /// A capability in `capabilities`.
     Capability(&'a str),
+    /// A `host_path` volume: the node's own files.
+    HostPath,
 }
 
 impl Profile {
@@ -85,7 +87,7 @@ impl Profile {
     /// this one does not.
     pub fn allows(self, setting: Setting<'_>) -> Result<(), Profile> {
         let needs = match setting {
-            Setting::Privileged => Profile::Privileged,
+            Setting::Privileged | Setting::HostPath => Profile::Privileged,
             Setting::Root | Setting::Escalation => Profile::Baseline,
             Setting::Capability(RESTRICTED_CAPABILITY) => return Ok(()),
             Setting::Capability(c) if BASELINE_CAPABILITIES.contains(&c) => Profile::Baseline,
