@@ -74,6 +74,13 @@ const RULES: &[Rule] = &[
         allowed: "a statefulset",
         even_from_defaults: false,
     },
+    long_running(&["selector"]),
+    Rule {
+        path: &["headless_service"],
+        applies: |k| k == WorkloadKind::StatefulSet,
+        allowed: "a statefulset",
+        even_from_defaults: false,
+    },
     Rule {
         path: &["rollout", "max_surge"],
         applies: |k| k != WorkloadKind::StatefulSet,

@@ -15,6 +15,7 @@
 //! - `services`: `[service]`, `[extra_services]`, the Ingress, and the
 //!   metrics and pre-stop ports;
 //! - `tracks`: canaries and other tracks, and `serve`;
+//! - `selector`: the kept selector of an adopted workload;
 //! - `volumes`: volume sources and names, and mounts;
 //! - `resources`: request <= limit;
 //! - `env`: `$(VAR)` references and secrets written as literals;
@@ -56,6 +57,7 @@ mod placement;
 mod ports;
 mod probes;
 mod resources;
+mod selector;
 mod services;
 mod tracks;
 mod versions;
@@ -133,6 +135,7 @@ impl<'a> ServiceCheck<'a> {
             Self::probes,
             Self::services,
             Self::tracks,
+            Self::kept_selector,
             Self::volumes,
             Self::resources,
             Self::env,

@@ -52,6 +52,7 @@ cases! {
     invalid_label_and_annotation_keys: "invalid-label-and-annotation-keys",
     invalid_toml: "invalid-toml",
     json_format: "json-format",
+    kept_selector_errors: "kept-selector-errors",
     missing_version: "missing-version",
     network_policy_unknown_peer: "network-policy-unknown-peer",
     no_services_directory: "no-services-directory",

@@ -14,6 +14,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod adopt;
 mod build;
 mod cases;
 mod ci;
