@@ -64,7 +64,9 @@ mod versions;
 mod volumes;
 
 pub(crate) use capacity::{capacity, requests};
-pub(crate) use names::{bad_key, data_size, environment as environment_names, human};
+pub(crate) use names::{
+    bad_key, data_size, environment as environment_names, human, reserved_label,
+};
 
 fn key(k: &str) -> Step {
     Step::Key(k.to_string())

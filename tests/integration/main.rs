@@ -25,6 +25,7 @@ mod diff_safety;
 mod env;
 mod hooks;
 mod house;
+mod import;
 mod load_safety;
 mod names;
 mod network_policy;
