@@ -131,7 +131,7 @@ pub fn differences(
 fn push(out: &mut Vec<Difference>, object: &str, path: String, i: Option<&Json>, o: Option<&Json>) {
     out.push(Difference {
         object: object.to_string(),
-        allowed: allowed(&path, i, o),
+        allowed: all_allowed(&path, i, o),
         path,
         input: i.cloned(),
         output: o.cloned(),
@@ -189,6 +189,28 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
+/// Whether a table on one side only holds nothing but allowed differences
+/// (pod template metadata that is manifold's labels only), or a value is
+/// an allowed difference.
+fn all_allowed(path: &str, input: Option<&Json>, output: Option<&Json>) -> bool {
+    if allowed(path, input, output) {
+        return true;
+    }
+    match (input, output) {
+        (None, Some(Json::Object(m))) => {
+            !m.is_empty()
+                && m.iter()
+                    .all(|(k, v)| all_allowed(&join(path, k), None, Some(v)))
+        }
+        (Some(Json::Object(m)), None) => {
+            !m.is_empty()
+                && m.iter()
+                    .all(|(k, v)| all_allowed(&join(path, k), Some(v), None))
+        }
+        _ => false,
+    }
+}
+
 /// The differences README lists as manifold's own: its labels on objects
 /// and pod templates, the namespace where the input named none, the
 /// replica count of an autoscaled workload, and the do-not-prune
@@ -203,19 +225,11 @@ fn allowed(path: &str, input: Option<&Json>, output: Option<&Json>) -> bool {
         path.strip_prefix(p)
             .is_some_and(|k| MANIFOLD_LABELS.contains(&k.trim_matches('"')))
     });
-    // All labels added where the input had none: manifold's only.
-    let only_manifold_labels = label_parents
-        .iter()
-        .any(|p| path == p.trim_end_matches('.'))
-        && input.is_none()
-        && output
-            .and_then(Json::as_object)
-            .is_some_and(|m| m.keys().all(|k| MANIFOLD_LABELS.contains(&k.as_str())));
     let prune = crate::model::KEEP_ON_PRUNE
         .iter()
         .any(|(k, _)| path == format!("metadata.annotations.\"{k}\""));
     match (input, output) {
-        _ if is_label || only_manifold_labels => true,
+        _ if is_label => true,
         (None, Some(_)) => path == "metadata.namespace" || prune,
         (Some(_), None) => path == "spec.replicas",
         _ => false,

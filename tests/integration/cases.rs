@@ -49,6 +49,7 @@ cases! {
     every_problem_at_once: "every-problem-at-once",
     gitops_bad_branch: "gitops-bad-branch",
     gitops_path_clash: "gitops-path-clash",
+    import_cronjob_dry_run: "import-cronjob-dry-run",
     invalid_label_and_annotation_keys: "invalid-label-and-annotation-keys",
     invalid_toml: "invalid-toml",
     json_format: "json-format",
