@@ -223,7 +223,8 @@ fn volumes(w: &Json, spec: &Json, t: &mut Table) {
 
 /// A pod volume of a typed source.
 fn volume_source(v: &Json) -> Option<(String, Table)> {
-    let name = v["name"].as_str()?;
+    // manifold's own files volume, when importing its output: no typed key.
+    let name = v["name"].as_str().filter(|n| *n != "manifold-files")?;
     let mut t = Table::new();
     t.set("name", name);
     if let Some(e) = v["emptyDir"].as_object() {

@@ -124,6 +124,8 @@ pub fn import(request: &Request) -> Result<Imported, Failure> {
         .iter()
         .map(|g| map::service(g, &imported.namespace, registry_off))
         .collect();
+    let mut left_out = grouping.left_out;
+    mapped = distinct(mapped, &mut left_out);
     let env_file = (format!("environments/{env_name}.toml"), env_text);
     let first =
         roundtrip::render(&files(&env_file, &mapped), &env_name).map_err(Failure::Compile)?;
@@ -142,9 +144,35 @@ pub fn import(request: &Request) -> Result<Imported, Failure> {
         .filter(|(path, _)| new_env || path.starts_with("services/"))
         .map(|(path, text)| File { path, text })
         .collect();
-    imported.left_out = grouping.left_out;
+    imported.left_out = left_out;
     imported.secrets = grouping.secrets;
     Ok(imported)
+}
+
+/// The services with distinct names: a second workload whose pods carry
+/// the same `app` (a canary, most likely) is left out with its objects, as
+/// importing it as a track is not done yet.
+fn distinct(mut mapped: Vec<Mapped>, left_out: &mut Vec<(String, String)>) -> Vec<Mapped> {
+    // The workload named like the service (the stable one) wins.
+    mapped.sort_by_key(|m| m.targets[0].input.name() != m.name);
+    let mut out: Vec<Mapped> = Vec::new();
+    for m in mapped {
+        if !out.iter().any(|o| o.name == m.name) {
+            out.push(m);
+            continue;
+        }
+        for t in &m.targets {
+            left_out.push((
+                t.input.id(),
+                format!(
+                    "a second workload for service `{}` (importing tracks is not done yet): import it on its own",
+                    m.name
+                ),
+            ));
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
 }
 
 /// The environment to compile for: the repository's whose namespace the

@@ -2,7 +2,7 @@
 //! (YAML or JSON, several documents or a stream of JSON values), with the
 //! items of `List` objects taken out, each object remembering where it came
 //! from. Not an object (no `kind` or no `metadata.name`) is an error with
-//! its file and document number.
+//! its file and document number; a kustomization is skipped.
 
 use serde_json::Value as Json;
 
@@ -72,6 +72,14 @@ fn flatten(doc: Json, origin: &str, out: &mut Vec<Object>) -> Result<(), String>
         for (i, item) in items.into_iter().enumerate() {
             flatten(item, &format!("{origin} item {}", i + 1), out)?;
         }
+        return Ok(());
+    }
+    // A kustomization (as `manifold build` writes) lists files; it is not
+    // an object of the cluster.
+    let kustomize = doc["apiVersion"]
+        .as_str()
+        .is_some_and(|v| v.starts_with("kustomize.config.k8s.io/"));
+    if kustomize {
         return Ok(());
     }
     if kind.is_empty() || doc["metadata"]["name"].as_str().is_none_or(str::is_empty) {
