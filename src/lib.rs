@@ -9,7 +9,8 @@
 //! writes YAML; [`git`] drives git without knowing manifold; [`compile`] runs
 //! the stages for every (environment, service) pair. On top: [`output`] puts
 //! the tree on disk, [`diff`] compares two trees and [`gitops`] publishes to
-//! and reads from the gitops branches. ARCHITECTURE.md has the map. The
+//! and reads from the gitops branches; [`import`] turns existing Kubernetes
+//! YAML into services. ARCHITECTURE.md has the map. The
 //! library never prints and never exits.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
@@ -20,6 +21,7 @@ pub mod diff;
 pub mod emit;
 pub mod git;
 pub mod gitops;
+pub mod import;
 pub mod input;
 pub mod kube;
 pub mod model;

@@ -134,6 +134,12 @@ const RULES: &[Rule] = &[
         |k| !matches!(k, WorkloadKind::StatefulSet | WorkloadKind::DaemonSet),
         "a deployment (a statefulset or daemonset has no progress deadline)",
     ),
+    long_running(&["selector"]),
+    only(
+        &["headless_service"],
+        |k| k == WorkloadKind::StatefulSet,
+        "a statefulset",
+    ),
 ];
 
 fn kind_name(kind: WorkloadKind) -> &'static str {

@@ -17,6 +17,7 @@
 //!   metrics and pre-stop ports;
 //! - `route`: `[route]`, its Gateway, and canary traffic it can route;
 //! - `tracks`: canaries and other tracks, and `serve`;
+//! - `selector`: the kept selector of an adopted workload;
 //! - `volumes`: volume sources and names, and mounts;
 //! - `resources`: request <= limit;
 //! - `env`: `$(VAR)` references and secrets written as literals;
@@ -63,13 +64,16 @@ mod probes;
 mod resources;
 mod route;
 mod security;
+mod selector;
 mod services;
 mod tracks;
 mod versions;
 mod volumes;
 
 pub(crate) use capacity::{capacity, requests};
-pub(crate) use names::{bad_key, data_size, environment as environment_names, human};
+pub(crate) use names::{
+    bad_key, data_size, environment as environment_names, human, reserved_label,
+};
 
 fn key(k: &str) -> Step {
     Step::Key(k.to_string())
@@ -142,6 +146,7 @@ impl<'a> ServiceCheck<'a> {
             Self::services,
             Self::route,
             Self::tracks,
+            Self::kept_selector,
             Self::volumes,
             Self::resources,
             Self::env,

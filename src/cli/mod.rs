@@ -11,6 +11,7 @@ use manifold::model::DEFAULT_BRANCH;
 
 mod build;
 mod diff;
+mod import;
 mod publish;
 mod report;
 
@@ -71,6 +72,23 @@ enum Command {
         #[arg(long)]
         exit_code: bool,
     },
+    /// Turn Kubernetes YAML into service files, and check the round trip.
+    Import {
+        /// Files or folders of YAML or JSON (`.yaml`, `.yml`, `.json`), or
+        /// `-` for standard input.
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Print the files instead of writing them.
+        #[arg(long)]
+        dry_run: bool,
+        /// Overwrite files that exist.
+        #[arg(long)]
+        force: bool,
+        /// Fail (and write nothing) when the round trip finds a difference
+        /// that is not manifold's own.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Commit the rendered tree to the gitops branch (the CI pushes it).
     Publish {
         /// Gitops branch of environments that do not name one.
@@ -127,6 +145,20 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             format,
             exit_code,
         } => diff::diff(&root, &envs, against.as_deref(), &branch, format, exit_code),
+        Command::Import {
+            paths,
+            dry_run,
+            force,
+            strict,
+        } => import::import(
+            &root,
+            &paths,
+            import::Options {
+                dry_run,
+                force,
+                strict,
+            },
+        ),
         Command::Publish {
             branch,
             message,

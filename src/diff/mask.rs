@@ -78,6 +78,15 @@ struct Document {
     aliases: bool,
 }
 
+/// The documents of a YAML or JSON text (several documents, or a stream of
+/// JSON values), read as [`mask_secrets`] reads them: YAML 1.2's core
+/// schema, merge keys applied, aliases within a budget, duplicate keys
+/// refused. `None` when it is not UTF-8 or not YAML. `manifold import`
+/// reads its input with it.
+pub fn read_documents(bytes: &[u8]) -> Option<Vec<Json>> {
+    parse(bytes).map(|(_, docs)| docs.into_iter().map(|d| d.value).collect())
+}
+
 /// The text and its documents; `None` when it is not UTF-8 or not YAML.
 /// A stream of JSON values without `---` between them (as kubectl accepts)
 /// is split by serde_json and each value read by the YAML parser.

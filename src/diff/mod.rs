@@ -29,7 +29,7 @@ mod text;
 
 pub use json::render_json;
 pub use markdown::{MARKDOWN_LIMIT, render_markdown};
-pub use mask::{LAST_APPLIED, Masked, mask_secrets};
+pub use mask::{LAST_APPLIED, Masked, mask_secrets, read_documents};
 pub use text::render_text;
 
 /// How an object file differs.

@@ -129,6 +129,11 @@ pub struct Service {
     pub disruption: Option<Disruption>,
     pub network_policy: Option<NetworkPolicy>,
     pub labels: Map,
+    /// Kept selector labels of an adopted workload: the stable track's
+    /// selector, verbatim.
+    pub selector: Map,
+    /// A StatefulSet's governing Service, when it is not `<name>-headless`.
+    pub headless_service: Option<String>,
     pub annotations: Map,
     pub workload_annotations: Map,
     pub pod_annotations: Map,

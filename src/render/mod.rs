@@ -199,7 +199,12 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// The selector of a track's pods: the kept `selector` for the stable
+    /// track of an adopted workload, else `app` and `track`.
     fn selector(&self, track: &str) -> BTreeMap<String, String> {
+        if track == model::STABLE && !self.svc.selector.is_empty() {
+            return self.svc.selector.clone();
+        }
         BTreeMap::from([
             ("app".to_string(), self.cx.name.to_string()),
             ("track".to_string(), track.to_string()),

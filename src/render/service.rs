@@ -16,7 +16,7 @@ pub(super) fn render(scope: &Scope<'_>, out: &mut Vec<Object>) {
     let svc = scope.svc;
     let name = scope.cx.name;
     let serve = svc.serve.as_deref().unwrap_or(STABLE);
-    if svc.kind == WorkloadKind::StatefulSet {
+    if svc.kind == WorkloadKind::StatefulSet && svc.headless_service.is_none() {
         out.push(scope.headless_service());
     }
     if let Some(spec) = &svc.service {

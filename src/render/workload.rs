@@ -8,6 +8,8 @@
 //! autoscaled workload is left to the HorizontalPodAutoscaler of
 //! `autoscaler.rs`, and a Job's name gets its hash in `job_name.rs`.
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
@@ -66,12 +68,7 @@ impl Scope<'_> {
         replicas: Option<i32>,
         track_env: &model::Env,
     ) -> Parts {
-        let mut template_labels = self.labels.clone();
-        template_labels.insert("track".into(), track.into());
-        // A label value holds the tag, or a short digest: never `@sha256:`.
-        let label = version_label(version);
-        template_labels.insert("version".into(), label.into());
-        template_labels.insert("app.kubernetes.io/version".into(), label.into());
+        let template_labels = self.track_labels(track, version);
         let mut meta = self.meta(name);
         meta.labels = Some(template_labels.clone());
         if !self.svc.workload_annotations.is_empty() {
@@ -94,6 +91,26 @@ impl Scope<'_> {
             template: self.pod_template(template_labels, version, track_env),
             replicas,
         }
+    }
+
+    /// The labels of a track's workload and pods: the service's, `track`
+    /// and `version`; the kept `selector` over them on the stable track, and
+    /// none of its keys but `app` on the others, so their pods never match
+    /// the stable workload's selector.
+    fn track_labels(&self, track: &str, version: &str) -> BTreeMap<String, String> {
+        let mut labels = self.labels.clone();
+        labels.insert("track".into(), track.into());
+        // A label value holds the tag, or a short digest: never `@sha256:`.
+        let label = version_label(version);
+        labels.insert("version".into(), label.into());
+        labels.insert("app.kubernetes.io/version".into(), label.into());
+        let kept = &self.svc.selector;
+        if track == STABLE {
+            labels.extend(kept.clone());
+        } else {
+            labels.retain(|k, _| k == "app" || k == "track" || !kept.contains_key(k));
+        }
+        labels
     }
 
     fn deployment(&self, parts: Parts) -> apps::Deployment {
@@ -139,7 +156,12 @@ impl Scope<'_> {
                 replicas: parts.replicas,
                 selector: parts.selector,
                 template: parts.template,
-                service_name: Some(self.headless_service_name()),
+                service_name: Some(
+                    self.svc
+                        .headless_service
+                        .clone()
+                        .unwrap_or_else(|| self.headless_service_name()),
+                ),
                 update_strategy: Some(self.stateful_set_strategy()),
                 pod_management_policy: rollout.pod_management.as_deref().map(|p| match p {
                     "parallel" => "Parallel".to_string(),

@@ -14,6 +14,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod adopt;
 mod build;
 mod cases;
 mod ci;
@@ -26,6 +27,7 @@ mod diff_safety;
 mod env;
 mod hooks;
 mod house;
+mod import;
 mod jobs;
 mod load_safety;
 mod names;

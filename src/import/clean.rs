@@ -1,0 +1,111 @@
+//! Dropping what the API server writes into an object and nobody declares:
+//! `status`, the server's bookkeeping in `metadata`, kubectl's and the
+//! Deployment controller's annotations, and `null` values (absent, for
+//! Kubernetes). Everything else is material and kept, defaults the server
+//! filled in included: the round trip compares against what this leaves.
+
+use serde_json::Value as Json;
+
+/// Bookkeeping fields of `metadata` the server sets.
+pub const SERVER_METADATA: [&str; 7] = [
+    "uid",
+    "resourceVersion",
+    "managedFields",
+    "creationTimestamp",
+    "generation",
+    "selfLink",
+    "deletionGracePeriodSeconds",
+];
+
+/// Annotations written by tools, not by the author.
+pub const TOOL_ANNOTATIONS: [&str; 2] = [
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "deployment.kubernetes.io/revision",
+];
+
+/// The object without server-populated fields; returns what was dropped,
+/// as paths, for the summary.
+pub fn clean(value: &mut Json) -> Vec<String> {
+    let mut dropped = Vec::new();
+    let Some(map) = value.as_object_mut() else {
+        return dropped;
+    };
+    if map.remove("status").is_some() {
+        dropped.push("status".to_string());
+    }
+    if let Some(Json::Object(meta)) = map.get_mut("metadata") {
+        for key in SERVER_METADATA {
+            if meta.remove(key).is_some() {
+                dropped.push(format!("metadata.{key}"));
+            }
+        }
+        if let Some(Json::Object(annotations)) = meta.get_mut("annotations") {
+            for key in TOOL_ANNOTATIONS {
+                if annotations.remove(key).is_some() {
+                    dropped.push(format!("metadata.annotations.{key}"));
+                }
+            }
+            if annotations.is_empty() {
+                meta.remove("annotations");
+            }
+        }
+    }
+    // A claim template's status and timestamp are the server's too.
+    if let Some(Json::Array(claims)) = value.pointer_mut("/spec/volumeClaimTemplates") {
+        for claim in claims {
+            if let Some(claim) = claim.as_object_mut() {
+                claim.remove("status");
+                if let Some(Json::Object(meta)) = claim.get_mut("metadata") {
+                    meta.remove("creationTimestamp");
+                }
+            }
+        }
+    }
+    drop_nulls(value);
+    dropped
+}
+
+/// Removes `null` values from tables (Kubernetes reads them as absent) and
+/// `creationTimestamp: null`, which kubectl and Helm write into templates.
+fn drop_nulls(value: &mut Json) {
+    match value {
+        Json::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Json::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_fields_go_and_the_rest_stays() {
+        let mut v = serde_json::json!({
+            "kind": "Deployment",
+            "metadata": {
+                "name": "web", "uid": "1", "resourceVersion": "2", "generation": 3,
+                "creationTimestamp": "2024-01-01T00:00:00Z", "managedFields": [],
+                "annotations": {
+                    "deployment.kubernetes.io/revision": "4",
+                    "kubectl.kubernetes.io/last-applied-configuration": "{}"
+                }
+            },
+            "spec": {"template": {"metadata": {"creationTimestamp": null}}, "replicas": 1},
+            "status": {"replicas": 1}
+        });
+        let dropped = clean(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "kind": "Deployment",
+                "metadata": {"name": "web"},
+                "spec": {"template": {"metadata": {}}, "replicas": 1}
+            })
+        );
+        assert_eq!(dropped.len(), 8, "{dropped:?}");
+    }
+}
