@@ -26,11 +26,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value as Json};
-use yaml_rust2::Yaml;
-use yaml_rust2::parser::{Event, Parser, Tag};
-use yaml_rust2::scanner::TScalarStyle;
+use yaml_rust2::parser::{Event, Parser};
 
 use crate::emit;
+use crate::input::yaml::scalar;
 
 const REDACTED: &str = "<redacted>";
 const REDACTED_CHANGED: &str = "<redacted, changed>";
@@ -256,33 +255,6 @@ fn merge_keys(map: &mut Map<String, Json>) {
                 map.entry(k).or_insert(v);
             }
         }
-    }
-}
-
-/// A scalar under YAML 1.2's core schema; quoted, block and tagged (`!!str`,
-/// `!custom`) scalars are strings unless the tag names another core type.
-fn scalar(raw: String, style: TScalarStyle, tag: Option<&Tag>) -> Json {
-    let resolve = match tag {
-        _ if style != TScalarStyle::Plain => false,
-        None => true,
-        Some(tag) => {
-            tag.handle == "tag:yaml.org,2002:"
-                && matches!(tag.suffix.as_str(), "int" | "float" | "bool" | "null")
-        }
-    };
-    if !resolve {
-        return Json::String(raw);
-    }
-    match Yaml::from_str(&raw) {
-        Yaml::Null => Json::Null,
-        Yaml::Boolean(b) => Json::Bool(b),
-        Yaml::Integer(i) => Json::from(i),
-        Yaml::Real(r) => r
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map_or(Json::String(raw), Json::Number),
-        _ => Json::String(raw),
     }
 }
 

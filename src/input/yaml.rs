@@ -291,7 +291,8 @@ fn token_span(text: &str, start: usize, raw: &str, style: TScalarStyle) -> Range
 
 /// A scalar under YAML 1.2's core schema; quoted, block and tagged (`!!str`,
 /// `!custom`) scalars are strings unless the tag names another core type.
-fn scalar(raw: String, style: TScalarStyle, tag: Option<&Tag>) -> Json {
+/// Shared with `diff`'s masking reader, so both read a scalar alike.
+pub fn scalar(raw: String, style: TScalarStyle, tag: Option<&Tag>) -> Json {
     let resolve = match tag {
         _ if style != TScalarStyle::Plain => false,
         None => true,

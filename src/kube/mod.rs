@@ -166,18 +166,17 @@ pub struct Verdict {
     pub problems: Vec<Problem>,
 }
 
+/// An object's `apiVersion` and `kind` (empty when missing).
+fn type_of(object: &Json) -> (&str, &str) {
+    let field = |key| object.get(key).and_then(Json::as_str).unwrap_or_default();
+    (field("apiVersion"), field("kind"))
+}
+
 /// Validates one object: against the strict schema of `version` when its
 /// kind is built in, else against its CRD when `crds` has one for its group
 /// and kind (else it passes, as `validate` says).
 pub fn validate_with(version: &str, crds: &Crds, object: &Json) -> Verdict {
-    let api_version = object
-        .get("apiVersion")
-        .and_then(Json::as_str)
-        .unwrap_or_default();
-    let kind = object
-        .get("kind")
-        .and_then(Json::as_str)
-        .unwrap_or_default();
+    let (api_version, kind) = type_of(object);
     // A built-in kind is Kubernetes' own, whatever a CRD would say.
     let built_in = catalog(version).is_some_and(|c| {
         c.kinds
@@ -235,14 +234,7 @@ pub fn validate(version: &str, object: &Json) -> Vec<Problem> {
             format!("no schemas for Kubernetes {version}"),
         )];
     };
-    let api_version = object
-        .get("apiVersion")
-        .and_then(Json::as_str)
-        .unwrap_or_default();
-    let kind = object
-        .get("kind")
-        .and_then(Json::as_str)
-        .unwrap_or_default();
+    let (api_version, kind) = type_of(object);
     let Some(definition) = catalog
         .kinds
         .get(&(api_version.to_string(), kind.to_string()))
@@ -292,7 +284,7 @@ fn problems(compiled: &Compiled, object: &Json) -> Vec<Problem> {
         .iter_errors(object)
         .map(|e| {
             let path = dotted(e.instance_path());
-            let mut steps = steps(e.instance_path());
+            let mut steps = crate::schema::steps(e.instance_path());
             if let ValidationErrorKind::AdditionalProperties { unexpected } = e.kind() {
                 if let [one] = unexpected.as_slice() {
                     steps.push(Step::Key(one.clone()));
@@ -329,16 +321,6 @@ fn problems(compiled: &Compiled, object: &Json) -> Vec<Problem> {
                 message,
                 steps,
             }
-        })
-        .collect()
-}
-
-fn steps(location: &jsonschema::paths::Location) -> Vec<Step> {
-    location
-        .into_iter()
-        .map(|segment| match segment {
-            jsonschema::paths::LocationSegment::Property(p) => Step::Key(p.to_string()),
-            jsonschema::paths::LocationSegment::Index(i) => Step::Index(i),
         })
         .collect()
 }

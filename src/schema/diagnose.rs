@@ -314,7 +314,9 @@ fn not_exactly_one_key(site: &Site<'_>) -> Diagnostic {
     at_value(d, site.node)
 }
 
-fn steps(location: &jsonschema::paths::Location) -> Vec<Step> {
+/// A JSON Schema instance location as the steps of a tree path; the
+/// Kubernetes checks (`kube`) read their locations with it too.
+pub fn steps(location: &jsonschema::paths::Location) -> Vec<Step> {
     location
         .into_iter()
         .map(|segment| match segment {

@@ -10,6 +10,8 @@
 
 mod diagnose;
 
+pub use diagnose::steps;
+
 use std::sync::LazyLock;
 
 use jsonschema::{ValidationError, Validator};
