@@ -8,8 +8,9 @@
 //! version or its CRD in `crds/`, its name by the rule of its kind, its
 //! label and annotation keys and sizes, a Secret's values encrypted, no
 //! namespace on a cluster-scoped kind. Nothing is added but the
-//! environment's namespace, on a namespaced object that names none; no
-//! variable is expanded. A SOPS-encrypted Secret is published byte for
+//! environment's namespace, on a namespaced object that names none, and,
+//! as on raw objects, the do-not-prune annotations on objects that hold
+//! data; no variable is expanded. A SOPS-encrypted Secret is published byte for
 //! byte, or SOPS' checksum would no longer match. Every problem is at its
 //! line and column in the manifest file. Joining the objects to the rest of
 //! the environment (identities, paths, namespaces) is `assemble`'s.
@@ -30,7 +31,7 @@ use crate::kube;
 use crate::model::names::{
     ANNOTATIONS_MAX, manifest_file, name_problem, name_rule, namespace_file,
 };
-use crate::model::{Environment, ResourceScope, Scopes, api_group};
+use crate::model::{Environment, HOLDS_DATA, KEEP_ON_PRUNE, ResourceScope, Scopes, api_group};
 
 use super::kinds::Kinds;
 use super::pair::Emitted;
@@ -186,6 +187,9 @@ fn check(item: &Item<'_>, site: &Site<'_>) -> (Option<Placed>, Vec<Diagnostic>) 
     }
     let mut diagnostics = secret_problems(item, kind, name, sops);
     namespace(item, site, &mut value, &mut diagnostics);
+    if api_version == "v1" && HOLDS_DATA.contains(&kind) {
+        keep_on_prune(&mut value);
+    }
     let verdict = kube::validate_with(&site.env.kube_version, &site.kinds.crds, &value);
     for problem in &verdict.problems {
         diagnostics.push(schema_problem(
@@ -408,6 +412,25 @@ fn namespace(
         }
         // Not a string: the schema says so.
         _ => {}
+    }
+}
+
+/// The do-not-prune annotations of Flux and Argo CD, unless the object sets
+/// them: removing the file must not delete a namespace with everything in
+/// it, or a volume's data.
+fn keep_on_prune(value: &mut Json) {
+    let Some(meta) = value["metadata"].as_object_mut() else {
+        return;
+    };
+    let annotations = meta
+        .entry("annotations")
+        .or_insert_with(|| Json::Object(Default::default()));
+    if let Some(annotations) = annotations.as_object_mut() {
+        for (k, v) in KEEP_ON_PRUNE {
+            annotations
+                .entry(k.to_string())
+                .or_insert_with(|| Json::String(v.to_string()));
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! Plain Kubernetes YAML beside the services: `manifests/` is published to
 //! every environment and `environments/<env>/manifests/` to one, one object
 //! a file, with the environment's namespace on namespaced objects that name
-//! none and nothing else changed. The fixture `tests/fixtures/manifests/`
+//! none, the do-not-prune annotations on a Namespace, and nothing else
+//! changed. The fixture `tests/fixtures/manifests/`
 //! holds `helm template` output, a custom resource checked against the CRD
 //! of `tests/fixtures/crds/`, a `List` in JSON that defines its own
 //! Namespace, and a file of `prod` alone. The error cases are data cases
@@ -165,14 +166,17 @@ spec:
   secretName: agent-tls
 "
     );
-    // The List's own Namespace stands for manifold's: no
-    // `namespace-logging.yaml`.
+    // The List's own Namespace stands for manifold's (no
+    // `namespace-logging.yaml`), kept when its file leaves the branch.
     assert_eq!(
         read(repo.path(), "dev/manifests/logging/namespace-logging.yaml"),
         "\
 apiVersion: v1
 kind: Namespace
 metadata:
+  annotations:
+    argocd.argoproj.io/sync-options: Prune=false
+    kustomize.toolkit.fluxcd.io/prune: disabled
   labels:
     team: platform
   name: logging
