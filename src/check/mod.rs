@@ -74,6 +74,7 @@ pub(crate) use capacity::{capacity, requests};
 pub(crate) use names::{
     bad_key, data_size, environment as environment_names, human, reserved_label,
 };
+pub(crate) use objects::{SECRET_HINT, clear_secret_values};
 
 fn key(k: &str) -> Step {
     Step::Key(k.to_string())

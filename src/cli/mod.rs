@@ -100,7 +100,8 @@ enum Command {
         /// Show what would be committed; write nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Publish even when `services/` or `environments/` differ from HEAD.
+        /// Publish even when `services/`, `environments/` or `manifests/`
+        /// differ from HEAD.
         #[arg(long)]
         allow_dirty: bool,
         /// Publish on top of a branch tip manifold did not make (no

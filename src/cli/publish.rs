@@ -10,6 +10,7 @@ use manifold::compile;
 use manifold::git::Repo;
 use manifold::gitops;
 use manifold::input::load;
+use manifold::model::names::MANIFESTS;
 
 use super::Format;
 use super::report::{check_branch, exit, report};
@@ -31,12 +32,13 @@ pub fn publish(
     check_branch(branch)?;
     let repo = Repo::open(root)?;
     let source = repo.head()?;
-    let dirty = repo.dirty(&["services", "environments"])?;
+    let mut dirty = repo.dirty(&["services", "environments", MANIFESTS])?;
+    dirty.retain(|d| load::is_input(&d.path));
     if !dirty.is_empty() && !allow_dirty {
         let mut err = anstream::stderr().lock();
         let _ = writeln!(
             err,
-            "error: `services/` or `environments/` differ from HEAD ({}), so the published tree would not be what `Source-Commit` names:",
+            "error: `services/`, `environments/` or `manifests/` differ from HEAD ({}), so the published tree would not be what `Source-Commit` names:",
             &source.commit[..source.commit.len().min(12)]
         );
         for d in &dirty {

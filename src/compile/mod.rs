@@ -7,9 +7,10 @@
 //! error produces no output at all. No I/O happens here.
 //!
 //! This file runs the stages in order and assembles each environment from its
-//! pairs; `kinds` reads the CRDs of `crds/` (and so which kinds are
+//! pairs and its manifests; `kinds` reads the CRDs of `crds/` (and so which kinds are
 //! cluster-scoped), `pair` compiles one (environment, service) pair, `names` checks
-//! the names and paths of its rendered objects, and `gitops` checks where
+//! the names and paths of its rendered objects, `manifests` checks the
+//! objects of the `manifests/` folders, and `gitops` checks where
 //! each environment would be published.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,11 +30,13 @@ use crate::schema::{self, Kind};
 
 mod gitops;
 mod kinds;
+mod manifests;
 mod names;
 mod pair;
 
 use gitops::gitops_targets;
 use kinds::Kinds;
+use manifests::{Placed, manifests};
 use pair::{PairOutput, finish_pair, merge_versions, peer, prepare_pair};
 
 /// One environment's rendered files.
@@ -126,7 +129,9 @@ pub fn compile(project: &Project, select: &[String]) -> Result<Compiled> {
         }
     }
     for ((env_input, env, _), pairs) in environments.iter().zip(per_env) {
-        let (output, diags) = assemble(env_input, env, pairs);
+        let (placed, diags) = manifests(project, &env_input.input.name, env, &kinds);
+        diagnostics.extend(diags);
+        let (output, diags) = assemble(env_input, env, pairs, placed);
         diagnostics.extend(diags);
         outputs.push(output);
     }
@@ -241,31 +246,53 @@ fn names_in_several_namespaces(pairs: &[PairOutput]) -> BTreeSet<String> {
         .collect()
 }
 
-/// Joins an environment's pairs: namespaces, name clashes, capacity, and the
-/// kustomization.
+/// Who wrote an object first, for the message about a second one.
+enum Owner {
+    Service(String),
+    /// `manifests/a.yaml:3:9`
+    Manifest(String),
+}
+
+/// An object's API identity: group, kind, namespace and name (the same
+/// kind in two groups is two kinds).
+type Identity = (String, String, String, String);
+
+/// An environment being joined.
+#[derive(Default)]
+struct Assembly {
+    files: Tree,
+    owners: BTreeMap<String, Option<String>>,
+    seen: BTreeMap<Identity, Owner>,
+    /// The namespaces manifold writes a Namespace for.
+    namespaces: BTreeSet<String>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Joins an environment's pairs and manifests: namespaces, name clashes,
+/// capacity, and the kustomization.
 fn assemble(
     env_input: &EnvInput,
     env: &Environment,
     pairs: Vec<PairOutput>,
+    manifests: Vec<Placed>,
 ) -> (EnvOutput, Vec<Diagnostic>) {
-    let mut diagnostics = Vec::new();
-    let mut files = Tree::new();
-    let mut owners = BTreeMap::new();
-    let mut seen: BTreeMap<(String, String, String, String), String> = BTreeMap::new();
-    let mut namespaces = BTreeSet::from([env.namespace.clone()]);
+    let mut a = Assembly {
+        namespaces: BTreeSet::from([env.namespace.clone()]),
+        ..Assembly::default()
+    };
     let (mut cpu, mut memory) = (0.0, 0.0);
     let mut biggest: Vec<(f64, f64, String)> = Vec::new();
     let shared = names_in_several_namespaces(&pairs);
     for pair in pairs {
-        diagnostics.extend(pair.diagnostics);
+        a.diagnostics.extend(pair.diagnostics);
         if pair.objects.is_empty() {
             continue;
         }
         match namespace_file(&pair.namespace) {
             Ok(_) => {
-                namespaces.insert(pair.namespace.clone());
+                a.namespaces.insert(pair.namespace.clone());
             }
-            Err(problem) => diagnostics.push(
+            Err(problem) => a.diagnostics.push(
                 Diagnostic::error(Code::InvalidName, format!("invalid namespace: {problem}"))
                     .in_file(pair.file)
                     .hint("namespaces are DNS-1123 labels: lowercase letters, digits and `-`"),
@@ -275,29 +302,31 @@ fn assemble(
         memory += pair.requests.1;
         biggest.push((pair.requests.0, pair.requests.1, pair.service.clone()));
         for object in pair.objects {
-            // The API identity: the same kind in two groups is two kinds.
             let key = (object.group, object.kind, object.namespace, object.name);
-            if let Some(other) = seen.get(&key) {
+            if let Some(other) = a.seen.get(&key) {
+                let other = match other {
+                    Owner::Service(name) | Owner::Manifest(name) => name,
+                };
                 let msg = format!(
                     "{} `{}` is rendered by both `{other}` and `{}`",
                     key.1, key.3, pair.service
                 );
-                diagnostics.push(
+                a.diagnostics.push(
                     Diagnostic::error(Code::DuplicateName, msg)
                         .in_file(pair.file)
                         .hint("object names must be unique per API group, kind and namespace; rename a service, track or extra Service"),
                 );
                 continue;
             }
-            seen.insert(key, pair.service.clone());
+            a.seen.insert(key, Owner::Service(pair.service.clone()));
             let path = match object.file.strip_prefix(&format!("{}/", pair.service)) {
                 Some(rest) if shared.contains(&pair.service) => {
                     format!("{}@{}/{rest}", pair.service, pair.namespace)
                 }
                 _ => object.file,
             };
-            if files.contains_key(&path) {
-                diagnostics.push(
+            if a.files.contains_key(&path) {
+                a.diagnostics.push(
                     Diagnostic::error(
                         Code::DuplicateName,
                         format!("two objects would be written to `{path}`"),
@@ -307,10 +336,18 @@ fn assemble(
                 );
                 continue;
             }
-            owners.insert(path.clone(), Some(pair.service.clone()));
-            files.insert(path, object.yaml.into_bytes());
+            a.owners.insert(path.clone(), Some(pair.service.clone()));
+            a.files.insert(path, object.yaml.into_bytes());
         }
     }
+    join_manifests(&mut a, manifests);
+    let Assembly {
+        mut files,
+        mut owners,
+        namespaces,
+        mut diagnostics,
+        ..
+    } = a;
     for ns in &namespaces {
         let value = render::namespace(ns, &env_input.input.name, env).value;
         let file = if *ns == env.namespace {
@@ -336,4 +373,81 @@ fn assemble(
         owners,
     };
     (output, diagnostics)
+}
+
+/// The namespaces every cluster has: a manifest's object in one of them
+/// (third-party YAML often targets `kube-system`) gets no Namespace.
+const EVERY_CLUSTER: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];
+
+/// Adds the objects of the environment's manifest files, after its
+/// services': an identity or a file taken twice is an error at the manifest;
+/// their namespaces get a Namespace unless a manifest defines it or every
+/// cluster has it, and a manifest may not define one that manifold writes
+/// anyway.
+fn join_manifests(a: &mut Assembly, manifests: Vec<Placed>) {
+    let is_namespace = |p: &Placed| p.object.kind == "Namespace" && p.object.group.is_empty();
+    let defined: BTreeSet<String> = manifests
+        .iter()
+        .filter(|p| is_namespace(p))
+        .map(|p| p.object.name.clone())
+        .collect();
+    let rendered = a.namespaces.clone();
+    for placed in manifests {
+        let Placed {
+            object,
+            file,
+            span,
+            location,
+        } = placed;
+        let error = |message: String, hint: &str| {
+            Diagnostic::error(Code::DuplicateName, message)
+                .at(file, span.clone())
+                .hint(hint)
+        };
+        if object.kind == "Namespace" && object.group.is_empty() && rendered.contains(&object.name)
+        {
+            a.diagnostics.push(error(
+                format!("Namespace `{}` is one manifold writes for this environment", object.name),
+                "manifold writes the environment's namespace and those its services use, with the environment's `labels` and `annotations`; remove this one from the manifest file",
+            ));
+            continue;
+        }
+        let key = (
+            object.group.clone(),
+            object.kind.clone(),
+            object.namespace.clone(),
+            object.name.clone(),
+        );
+        if let Some(other) = a.seen.get(&key) {
+            let message = match other {
+                Owner::Service(s) => format!(
+                    "{} `{}` is also rendered by service `{s}`",
+                    object.kind, object.name
+                ),
+                Owner::Manifest(at) => {
+                    format!(
+                        "{} `{}` is also defined at `{at}`",
+                        object.kind, object.name
+                    )
+                }
+            };
+            a.diagnostics.push(error(message, "an object's API group, kind, namespace and name must be unique in an environment: remove one of the two, or rename it"));
+            continue;
+        }
+        a.seen.insert(key, Owner::Manifest(location));
+        if a.files.contains_key(&object.file) {
+            a.diagnostics.push(error(
+                format!("two objects would be written to `{}`", object.file),
+                "the objects of a manifest file are written to a folder named after the file: move one of them to another file",
+            ));
+            continue;
+        }
+        let ns = &object.namespace;
+        let known = defined.contains(ns) || EVERY_CLUSTER.contains(&ns.as_str());
+        if !ns.is_empty() && !known && namespace_file(ns).is_ok() {
+            a.namespaces.insert(ns.clone());
+        }
+        a.owners.insert(object.file.clone(), None);
+        a.files.insert(object.file, object.yaml.into_bytes());
+    }
 }

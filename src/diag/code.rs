@@ -47,12 +47,13 @@ pub enum Code {
     ClusterScoped,
     SecurityProfile,
     RunAsUser,
+    Manifest,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 35] = [
+    pub const ALL: [Code; 36] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -88,6 +89,7 @@ impl Code {
         Code::ClusterScoped,
         Code::SecurityProfile,
         Code::RunAsUser,
+        Code::Manifest,
     ];
 
     /// The code as written in messages and JSON.
@@ -128,6 +130,7 @@ impl Code {
             Code::ClusterScoped => "cluster-scoped",
             Code::SecurityProfile => "security-profile",
             Code::RunAsUser => "run-as-user",
+            Code::Manifest => "manifest",
         }
     }
 
@@ -162,10 +165,10 @@ impl Code {
                 "The repository has no `services/` or `environments/` directory, or a symbolic link leaves the repository or loops."
             }
             Code::DuplicateName => {
-                "Two services, ports, containers, volumes or tracks share a name, or two rendered objects would."
+                "Two services, ports, containers, volumes or tracks share a name, or two rendered objects (those of `manifests/` included) would."
             }
             Code::UnknownEnvironment => {
-                "An overlay or a command-line `-e` names an environment that has no file."
+                "An overlay, an environment's `manifests/` folder or a command-line `-e` names an environment that has no file."
             }
             Code::UnknownService => "An overlay names a service that has no file.",
             Code::UnknownReference => {
@@ -177,7 +180,7 @@ impl Code {
             }
             Code::RequestAboveLimit => "A resource request is above its limit.",
             Code::SecretLiteral => {
-                "A variable that looks like a secret has a literal value, or a Secret in `objects` is not encrypted."
+                "A variable that looks like a secret has a literal value, or a Secret in `objects` or `manifests/` is not encrypted."
             }
             Code::EnvOrder => {
                 "A `$(VAR)` in a variable's value refers to a variable defined after it in `env`, which Kubernetes does not expand."
@@ -187,7 +190,7 @@ impl Code {
             }
             Code::UnmatchedPatch => "A patch names an object the service does not render.",
             Code::KubernetesSchema => {
-                "A rendered object is invalid for the environment's Kubernetes version (official strict schema)."
+                "A rendered object, or an object of `manifests/`, is invalid for the environment's Kubernetes version (official strict schema)."
             }
             Code::GitopsClash => {
                 "Two environments are published to the same path of the same branch, or an environment's path is not valid."
@@ -220,7 +223,7 @@ impl Code {
                 "A file in `crds/` is not YAML or JSON, holds something other than an `apiextensions.k8s.io/v1` CustomResourceDefinition, lacks what validation needs (group, kind, scope, versions, a schema), or defines a group and kind that another file defines too."
             }
             Code::CrdSchema => {
-                "A custom resource in `objects` (or a patched one) does not match the schema of its CRD in `crds/`, or its `apiVersion` names a version the CRD does not serve."
+                "A custom resource in `objects` or `manifests/` (or a patched one) does not match the schema of its CRD in `crds/`, or its `apiVersion` names a version the CRD does not serve."
             }
             Code::ClusterScoped => {
                 "A cluster-scoped object (a built-in kind such as ClusterRole, or a custom resource whose CRD says `scope: Cluster`) sets `metadata.namespace`."
@@ -230,6 +233,9 @@ impl Code {
             }
             Code::RunAsUser => {
                 "A warning, not an error: a container must run as non-root (the profile or `run_as_non_root`) and has no numeric `run_as_user`, so the kubelet starts it only if its image's USER is a number other than 0."
+            }
+            Code::Manifest => {
+                "A file in `manifests/` is not YAML or JSON, is a kustomization, holds a document that is not a Kubernetes object with a `metadata.name`, writes a plain value that kubectl and kustomize read differently (`yes`, `on`), or holds a SOPS-encrypted Secret that cannot be published byte for byte."
             }
         }
     }

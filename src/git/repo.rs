@@ -33,7 +33,7 @@ pub struct Source {
     pub date: String,
 }
 
-/// A file of `services/` or `environments/` that differs from `HEAD`.
+/// A file that differs from `HEAD`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dirty {
     pub path: String,
@@ -150,7 +150,7 @@ impl Repo {
         })
     }
 
-    /// TOML files under `dirs` that differ from `HEAD`: modified, staged,
+    /// The files under `dirs` that differ from `HEAD`: modified, staged,
     /// untracked or ignored. Reads without taking the index lock.
     pub fn dirty(&self, dirs: &[&str]) -> Result<Vec<Dirty>> {
         let mut args = vec![
@@ -186,12 +186,10 @@ impl Repo {
                 (b'R', _) => "renamed",
                 _ => "staged",
             };
-            if path.ends_with(".toml") {
-                dirty.push(Dirty {
-                    path: path.to_string(),
-                    state,
-                });
-            }
+            dirty.push(Dirty {
+                path: path.to_string(),
+                state,
+            });
         }
         Ok(dirty)
     }

@@ -27,7 +27,8 @@ pub struct Options<'a> {
     pub message: Option<&'a str>,
     /// Compute and describe, write nothing.
     pub dry_run: bool,
-    /// `services/` or `environments/` had uncommitted changes (allowed).
+    /// `services/`, `environments/` or `manifests/` had uncommitted changes
+    /// (allowed).
     pub dirty: bool,
     /// Publish on top of a branch tip manifold did not make.
     pub take_over: bool,

@@ -3,7 +3,12 @@
 //! `services/**/<name>.toml` are services, `environments/<env>.toml` are
 //! environments and `environments/<env>/<service>.toml` are overlays;
 //! `crds/**/*.{yaml,yml,json}` hold CustomResourceDefinitions, read as YAML
-//! documents (a file above [`CRD_FILE_MAX`] is refused unread). Files are
+//! documents (a file above [`CRD_FILE_MAX`] is refused unread);
+//! `manifests/**/*.{yaml,yml,json}` and
+//! `environments/<env>/manifests/**/*.{yaml,yml,json}` hold Kubernetes
+//! objects to publish as they are, read the same way, as Kubernetes' tools
+//! read YAML (a kustomization there is an error: manifold does not run
+//! kustomize). Files are
 //! found in sorted order and read and parsed in parallel; the result is the
 //! same whatever the thread count. This stage reports TOML syntax errors and
 //! files that are in the wrong place, and file names that are not valid
@@ -19,7 +24,7 @@ use rayon::prelude::*;
 use super::tree::{Node, parse};
 use super::yaml::{self, Document};
 use crate::diag::{Code, Diagnostic, FileId, Sources, did_you_mean};
-use crate::model::names::{Grammar, grammar_problem, suggest_label};
+use crate::model::names::{Grammar, MANIFESTS, grammar_problem, suggest_label};
 
 /// A parsed file. `tree` is `None` when the file has syntax errors.
 #[derive(Debug)]
@@ -44,8 +49,23 @@ pub struct CrdInput {
     pub documents: Vec<Document>,
 }
 
-/// The largest file of `crds/` that is read: far above any real one (the
-/// API server stores an object of at most 1.5 MiB).
+/// A file of `manifests/` or `environments/<env>/manifests/`: its YAML
+/// documents, none when it cannot be read.
+#[derive(Debug)]
+pub struct ManifestInput {
+    pub file: FileId,
+    /// The environment whose folder holds the file; `None` for
+    /// `manifests/`, published to every environment.
+    pub env: Option<String>,
+    /// The file's path below its `manifests/` folder, without the
+    /// extension: `cert-manager/release` for
+    /// `manifests/cert-manager/release.yaml`.
+    pub folder: String,
+    pub documents: Vec<Document>,
+}
+
+/// The largest file of `crds/` or `manifests/` that is read: far above any
+/// real one (the API server stores an object of at most 1.5 MiB).
 pub const CRD_FILE_MAX: u64 = 16 << 20;
 
 #[derive(Debug, Default)]
@@ -57,6 +77,8 @@ pub struct Project {
     pub environments: Vec<EnvInput>,
     /// The files of `crds/`, in path order.
     pub crds: Vec<CrdInput>,
+    /// The files of every `manifests/` folder, in path order.
+    pub manifests: Vec<ManifestInput>,
     pub diagnostics: Vec<Diagnostic>,
     /// Services and environments whose file name is not a valid name (see
     /// `diagnostics`): compiled no further.
@@ -68,6 +90,7 @@ enum Role {
     Environment,
     Overlay { env: String },
     Crd,
+    Manifest { env: Option<String> },
 }
 
 struct Found {
@@ -82,12 +105,27 @@ struct Found {
 /// environment, `environments/<env>/<service>.toml` an overlay; anything else
 /// is not an input. `crds/**/*.{yaml,yml,json}` are CRD files, except a
 /// kustomization (which lists them for `kubectl apply -k`).
+/// `manifests/**/*.{yaml,yml,json}` and
+/// `environments/<env>/manifests/**/*.{yaml,yml,json}` are manifest files,
+/// and so is a kustomization there (to be refused).
 fn classify(display: &str) -> Option<Found> {
     let segments: Vec<&str> = display.split('/').collect();
     let last = Path::new(segments.last()?);
     if segments[0] == "crds" && segments.len() >= 2 && is_crd_file(last) {
         return Some(Found {
             role: Role::Crd,
+            name: stem(last),
+            display: display.to_string(),
+        });
+    }
+    if is_manifest_file(last) {
+        let env = match segments.as_slice() {
+            [MANIFESTS, _, ..] => None,
+            ["environments", env, MANIFESTS, _, ..] => Some(stem(Path::new(env))),
+            _ => return None,
+        };
+        return Some(Found {
+            role: Role::Manifest { env },
             name: stem(last),
             display: display.to_string(),
         });
@@ -108,6 +146,13 @@ fn classify(display: &str) -> Option<Found> {
         name: stem(last),
         display: display.to_string(),
     })
+}
+
+/// Whether the file at `path` (relative to the repository, with `/`
+/// separators) is an input: a service, an environment, an overlay, a CRD
+/// or a manifest file.
+pub fn is_input(path: &str) -> bool {
+    classify(path).is_some()
 }
 
 /// Reads the repository at `root`. I/O failures are errors; problems with the
@@ -154,6 +199,16 @@ pub fn load(root: &Path) -> Result<Project> {
             &mut problems,
         ));
     }
+    for dir in manifest_dirs(root, &root_real, &mut problems) {
+        paths.extend(walk(
+            root,
+            &root_real,
+            &dir,
+            usize::MAX,
+            is_manifest_file,
+            &mut problems,
+        ));
+    }
     // Every walked path classifies: the walks look exactly where `classify`
     // expects inputs.
     let (found, paths): (Vec<Found>, Vec<PathBuf>) = paths
@@ -172,7 +227,7 @@ pub fn load(root: &Path) -> Result<Project> {
         .par_iter()
         .zip(&found)
         .map(|(path, f)| match f.role {
-            Role::Crd => read_limited(path, CRD_FILE_MAX),
+            Role::Crd | Role::Manifest { .. } => read_limited(path, CRD_FILE_MAX),
             _ => std::fs::read(path),
         })
         .collect();
@@ -190,12 +245,14 @@ pub fn load_files<T: AsRef<[u8]>>(files: &[(String, T)]) -> Project {
         .filter_map(|(path, bytes)| Some((classify(path)?, bytes.as_ref())))
         .collect();
     // The order `load` finds them in: services, then environments, then
-    // CRDs, each depth-first in sorted order.
+    // CRDs, then manifests (the environments' before `manifests/`), each
+    // depth-first in sorted order.
     found.sort_by(|(a, _), (b, _)| {
         let rank = |f: &Found| match f.role {
             Role::Service => 0,
             Role::Environment | Role::Overlay { .. } => 1,
             Role::Crd => 2,
+            Role::Manifest { .. } => 3,
         };
         rank(a)
             .cmp(&rank(b))
@@ -204,7 +261,8 @@ pub fn load_files<T: AsRef<[u8]>>(files: &[(String, T)]) -> Project {
     let files = found
         .into_iter()
         .map(|(f, bytes)| {
-            let too_large = matches!(f.role, Role::Crd) && bytes.len() as u64 > CRD_FILE_MAX;
+            let yaml = matches!(f.role, Role::Crd | Role::Manifest { .. });
+            let too_large = yaml && bytes.len() as u64 > CRD_FILE_MAX;
             let bytes = match too_large {
                 true => Err(too_large_error()),
                 false => Ok(bytes.to_vec()),
@@ -218,7 +276,10 @@ pub fn load_files<T: AsRef<[u8]>>(files: &[(String, T)]) -> Project {
 /// Parses the found files, in parallel, and files them as services,
 /// environments and overlays.
 fn build(mut project: Project, files: Vec<(Found, std::io::Result<Vec<u8>>)>) -> Project {
-    let (crds, files): (Vec<_>, Vec<_>) = files
+    let (yaml, files): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|(f, _)| matches!(f.role, Role::Crd | Role::Manifest { .. }));
+    let (crds, manifests): (Vec<_>, Vec<_>) = yaml
         .into_iter()
         .partition(|(f, _)| matches!(f.role, Role::Crd));
     let mut ids = Vec::with_capacity(files.len());
@@ -261,10 +322,11 @@ fn build(mut project: Project, files: Vec<(Found, std::io::Result<Vec<u8>>)>) ->
                 overlays: Vec::new(),
             }),
             Role::Overlay { env } => overlays.push((env, input)),
-            Role::Crd => unreachable!("CRD files are read apart"),
+            Role::Crd | Role::Manifest { .. } => unreachable!("YAML files are read apart"),
         }
     }
     read_crds(&mut project, crds);
+    read_manifests(&mut project, manifests);
     // Environments first: `dev/` sorts before `dev.toml`.
     for (env, input) in overlays {
         attach_overlay(&mut project, env, input);
@@ -275,6 +337,7 @@ fn build(mut project: Project, files: Vec<(Found, std::io::Result<Vec<u8>>)>) ->
     }
     check_names(&mut project);
     check_stems(&mut project);
+    check_manifest_environments(&mut project);
     project
 }
 
@@ -531,9 +594,98 @@ fn add_source(
     }
 }
 
+/// What differs between the YAML folders: how their files are read and
+/// what their problems say.
+struct YamlFolder {
+    /// `crds/`, `manifests/`.
+    name: &'static str,
+    code: Code,
+    read: fn(&str) -> Result<Vec<Document>, yaml::YamlError>,
+    /// What the folder holds, for the hint of a file that is not YAML.
+    holds: &'static str,
+    /// What to do with a file that is too large.
+    too_large: &'static str,
+}
+
+const CRDS: YamlFolder = YamlFolder {
+    name: "crds/",
+    code: Code::Crd,
+    read: yaml::documents,
+    holds: "files in `crds/` are YAML or JSON: CustomResourceDefinitions as `kubectl get crd -o yaml` prints them",
+    too_large: "keep only CustomResourceDefinitions in `crds/`, one or a few a file",
+};
+
+const MANIFEST_FOLDER: YamlFolder = YamlFolder {
+    name: "manifests/",
+    code: Code::Manifest,
+    read: yaml::kubernetes_documents,
+    holds: "files in `manifests/` are YAML or JSON: Kubernetes objects as `kubectl apply -f` reads them",
+    too_large: "split the file: manifold publishes each object of it to its own file anyway",
+};
+
 /// Reads the files of `crds/` into the project: each file's YAML documents,
 /// or a located error (not UTF-8, not YAML, too large, unreadable).
 fn read_crds(project: &mut Project, files: Vec<(Found, std::io::Result<Vec<u8>>)>) {
+    for (file, documents) in read_yaml(project, files, &CRDS) {
+        project.crds.push(CrdInput { file, documents });
+    }
+}
+
+/// Reads the files of the `manifests/` folders into the project, as
+/// `read_crds` does; a kustomization is an error, not read.
+fn read_manifests(project: &mut Project, files: Vec<(Found, std::io::Result<Vec<u8>>)>) {
+    let (kustomizations, files): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|(f, _)| is_kustomization(Path::new(&f.display)));
+    for (f, _) in kustomizations {
+        let id = project.sources.add(f.display.clone(), String::new());
+        project.diagnostics.push(
+            Diagnostic::error(
+                Code::Manifest,
+                "a kustomization in `manifests/` would not be applied: manifold publishes files as they are and does not run kustomize",
+            )
+            .in_file(id)
+            .hint("commit what `kubectl kustomize` prints for that folder instead, and remove the kustomization"),
+        );
+    }
+    let roles: Vec<(Option<String>, String)> = files
+        .iter()
+        .map(|(f, _)| match &f.role {
+            Role::Manifest { env } => (env.clone(), manifest_folder(&f.display)),
+            _ => unreachable!("only manifest files are read here"),
+        })
+        .collect();
+    let read = read_yaml(project, files, &MANIFEST_FOLDER);
+    for ((env, folder), (file, documents)) in roles.into_iter().zip(read) {
+        project.manifests.push(ManifestInput {
+            file,
+            env,
+            folder,
+            documents,
+        });
+    }
+}
+
+/// The path of a manifest file below its `manifests/` folder, without the
+/// extension.
+fn manifest_folder(display: &str) -> String {
+    let below = match display.split('/').collect::<Vec<_>>().as_slice() {
+        ["environments", _, MANIFESTS, rest @ ..] | [MANIFESTS, rest @ ..] => rest.join("/"),
+        _ => display.to_string(),
+    };
+    match below.rsplit_once('.') {
+        Some((stem, _)) if !stem.ends_with('/') && !stem.is_empty() => stem.to_string(),
+        _ => below,
+    }
+}
+
+/// Each file's YAML documents, or a located error (not UTF-8, not YAML, too
+/// large, unreadable) and none; in the order given.
+fn read_yaml(
+    project: &mut Project,
+    files: Vec<(Found, std::io::Result<Vec<u8>>)>,
+    folder: &YamlFolder,
+) -> Vec<(FileId, Vec<Document>)> {
     let mut texts = Vec::with_capacity(files.len());
     for (f, bytes) in files {
         let too_large = bytes
@@ -546,12 +698,13 @@ fn read_crds(project: &mut Project, files: Vec<(Found, std::io::Result<Vec<u8>>)
                 Diagnostic::error(
                     Code::TooLarge,
                     format!(
-                        "file is larger than {} MiB, the most manifold reads from `crds/`",
-                        CRD_FILE_MAX >> 20
+                        "file is larger than {} MiB, the most manifold reads from `{}`",
+                        CRD_FILE_MAX >> 20,
+                        folder.name
                     ),
                 )
                 .in_file(id)
-                .hint("keep only CustomResourceDefinitions in `crds/`, one or a few a file"),
+                .hint(folder.too_large),
             );
             texts.push((id, false));
             continue;
@@ -563,26 +716,99 @@ fn read_crds(project: &mut Project, files: Vec<(Found, std::io::Result<Vec<u8>>)
         .par_iter()
         .map(|&(id, ok)| match ok {
             false => Ok(Vec::new()),
-            true => yaml::documents(&sources.get(id).text).map_err(|e| {
+            true => (folder.read)(&sources.get(id).text).map_err(|e| {
                 let text = &sources.get(id).text;
                 let at = e.at.min(text.len());
-                let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
-                Diagnostic::error(Code::Crd, format!("not valid YAML: {}", e.message))
-                    .at(id, at..end)
-                    .hint("files in `crds/` are YAML or JSON: CustomResourceDefinitions as `kubectl get crd -o yaml` prints them")
+                let end = match e.len {
+                    0 => text[at..].chars().next().map_or(at, |c| at + c.len_utf8()),
+                    len => (at + len).min(text.len()),
+                };
+                match e.hint {
+                    // YAML, but read differently by different readers.
+                    Some(hint) => Diagnostic::error(folder.code, e.message)
+                        .at(id, at..end)
+                        .hint(hint),
+                    None => {
+                        Diagnostic::error(folder.code, format!("not valid YAML: {}", e.message))
+                            .at(id, at..end)
+                            .hint(folder.holds)
+                    }
+                }
             }),
         })
         .collect();
+    let mut read = Vec::with_capacity(texts.len());
     for ((id, _), documents) in texts.into_iter().zip(parsed) {
         let documents = documents.unwrap_or_else(|d| {
             project.diagnostics.push(d);
             Vec::new()
         });
-        project.crds.push(CrdInput {
-            file: id,
-            documents,
-        });
+        read.push((id, documents));
     }
+    read
+}
+
+/// Manifest files of an environment that has no file.
+fn check_manifest_environments(project: &mut Project) {
+    let names: Vec<&str> = project
+        .environments
+        .iter()
+        .map(|e| e.input.name.as_str())
+        .collect();
+    for m in &project.manifests {
+        let Some(env) = m.env.as_deref().filter(|env| !names.contains(env)) else {
+            continue;
+        };
+        let hint = match did_you_mean(env, names.iter().copied()) {
+            Some(better) => format!(
+                "did you mean `environments/{better}/{MANIFESTS}/`? an environment's manifests need `environments/{env}.toml`"
+            ),
+            None => format!(
+                "create `environments/{env}.toml`, or move the file into an environment's `{MANIFESTS}/` folder"
+            ),
+        };
+        project.diagnostics.push(
+            Diagnostic::error(
+                Code::UnknownEnvironment,
+                format!("manifest file for unknown environment `{env}`"),
+            )
+            .in_file(m.file)
+            .hint(hint),
+        );
+    }
+}
+
+/// The `manifests/` folders to walk, in the order `load_files` sorts their
+/// files: each environment's, by name, then the repository's. A folder
+/// that is (or is reached through) a link leaving the repository is not
+/// walked: the repository's is a problem, an environment's was reported by
+/// the walk of `environments/`.
+fn manifest_dirs(root: &Path, root_real: &Path, problems: &mut Vec<Problem>) -> Vec<PathBuf> {
+    let inside = |dir: &Path| {
+        dir.canonicalize()
+            .is_ok_and(|real| real.starts_with(root_real))
+    };
+    let mut envs: Vec<PathBuf> = std::fs::read_dir(root.join("environments"))
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| Some(entry.ok()?.path().join(MANIFESTS)))
+        .filter(|dir| dir.is_dir() && inside(dir))
+        .collect();
+    envs.sort();
+    let top = root.join(MANIFESTS);
+    if top.is_dir() {
+        if inside(&top) {
+            envs.push(top);
+        } else {
+            problems.push(Problem {
+                display: display(root, &top),
+                code: Code::Layout,
+                message: "symbolic link leaves the repository".into(),
+                hint: "manifold follows links only inside the repository; copy the files in, or point the link at a folder inside".into(),
+            });
+        }
+    }
+    envs
 }
 
 /// Reads at most `limit` bytes; a longer file is an error of kind
@@ -605,18 +831,30 @@ fn too_large_error() -> std::io::Error {
 
 /// A file of `crds/`: YAML or JSON, but not a kustomization.
 fn is_crd_file(path: &Path) -> bool {
+    !is_kustomization(path) && is_yaml(path)
+}
+
+/// A file of a `manifests/` folder: YAML or JSON, or a kustomization (an
+/// error there, found to be reported).
+fn is_manifest_file(path: &Path) -> bool {
+    is_kustomization(path) || is_yaml(path)
+}
+
+fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+}
+
+/// A file kustomize reads as the kustomization of its folder.
+fn is_kustomization(path: &Path) -> bool {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
-    let kustomization = matches!(
+    matches!(
         name,
         "kustomization.yaml" | "kustomization.yml" | "Kustomization"
-    );
-    !kustomization
-        && path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+    )
 }
 
 fn is_toml(path: &Path) -> bool {

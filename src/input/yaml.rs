@@ -1,14 +1,22 @@
 //! Reading YAML (and JSON, which is YAML) into JSON values that remember
-//! where each node was written, for the files of `crds/`.
+//! where each node was written, for the files of `crds/` and `manifests/`.
 //!
 //! The parser is `yaml-rust2` (see `diff/mask.rs` for why), driven by its
 //! events so that every node's byte offset is kept: a problem found deep in a
 //! CustomResourceDefinition is reported at its line and column. Like the
 //! reader in `diff`, it refuses what could hide a value or exhaust memory:
 //! keys that are not scalars, duplicate keys, nesting deeper than any
-//! Kubernetes object, and aliases beyond a budget. Scalars resolve under
-//! YAML 1.2's core schema, as Kubernetes reads them. This module knows
-//! nothing of Kubernetes: it turns text into documents or a located error.
+//! Kubernetes object, and aliases beyond a budget.
+//!
+//! [`documents`] resolves scalars under YAML 1.2's core schema.
+//! [`kubernetes_documents`] reads them as the YAML readers of Kubernetes'
+//! tools agree on, for files written for `kubectl apply`: a plain integer
+//! is read as Go reads one (`0644` is octal, `1_000` is a thousand), as both
+//! kubectl (YAML 1.1) and kustomize (YAML 1.2) do, and a YAML 1.1 boolean
+//! other than `true` and `false` (`yes`, `on`, `n`, ...), true or false to
+//! kubectl but text to kustomize and Flux, is refused at its position. Past
+//! that, this module knows nothing of Kubernetes: it turns text into
+//! documents or a located error.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -54,13 +62,29 @@ impl Document {
 pub struct YamlError {
     pub message: String,
     pub at: usize,
+    /// The bytes of the offending token; 0 for a position alone.
+    pub len: usize,
+    /// What to write instead, when the text is YAML but means different
+    /// things to different readers.
+    pub hint: Option<String>,
 }
 
 fn refused(message: impl Into<String>, at: &Marker) -> YamlError {
     YamlError {
         message: message.into(),
         at: at.index(),
+        len: 0,
+        hint: None,
     }
+}
+
+/// How plain scalars resolve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Resolve {
+    /// YAML 1.2's core schema.
+    Core,
+    /// As Kubernetes' tools agree (see the module's documentation).
+    Kubernetes,
 }
 
 /// A collection being built.
@@ -73,9 +97,21 @@ struct Frame {
     key: Option<String>,
 }
 
-/// Every document of `text`, empty documents left out.
+/// Every document of `text`, empty documents left out; scalars under YAML
+/// 1.2's core schema.
 pub fn documents(text: &str) -> Result<Vec<Document>, YamlError> {
+    read(text, Resolve::Core)
+}
+
+/// Every document of `text`, empty documents left out; plain scalars as
+/// kubectl and kustomize both read them, or an error where they differ.
+pub fn kubernetes_documents(text: &str) -> Result<Vec<Document>, YamlError> {
+    read(text, Resolve::Kubernetes)
+}
+
+fn read(text: &str, resolve: Resolve) -> Result<Vec<Document>, YamlError> {
     let mut reader = Reader {
+        resolve,
         // Aliases may repeat a node, not multiply memory.
         budget: text.len().saturating_mul(16).saturating_add(100_000),
         stack: Vec::new(),
@@ -90,6 +126,8 @@ pub fn documents(text: &str) -> Result<Vec<Document>, YamlError> {
         let (event, marker) = parser.next_token().map_err(|e| YamlError {
             message: e.info().to_string(),
             at: e.marker().index(),
+            len: 0,
+            hint: None,
         })?;
         match event {
             Event::StreamEnd => break,
@@ -111,6 +149,7 @@ pub fn documents(text: &str) -> Result<Vec<Document>, YamlError> {
 }
 
 struct Reader {
+    resolve: Resolve,
     budget: usize,
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Json, usize)>,
@@ -193,7 +232,12 @@ impl Reader {
                     self.start = marker.index();
                 }
                 self.spans.entry(pointer).or_insert(span);
-                (scalar(raw, style, tag.as_ref()), anchor, 1)
+                let plain = style == TScalarStyle::Plain && tag.is_none();
+                let value = match self.resolve {
+                    Resolve::Kubernetes if plain => kubernetes_plain(raw, marker)?,
+                    _ => scalar(raw, style, tag.as_ref()),
+                };
+                (value, anchor, 1)
             }
             Event::Alias(id) => {
                 if awaits_key {
@@ -317,6 +361,71 @@ pub fn scalar(raw: String, style: TScalarStyle, tag: Option<&Tag>) -> Json {
     }
 }
 
+/// A plain, untagged scalar as kubectl and kustomize read it: an integer
+/// as Go parses one, a YAML 1.1 boolean refused, else YAML 1.2's core
+/// schema.
+fn kubernetes_plain(raw: String, marker: &Marker) -> Result<Json, YamlError> {
+    if let Some(i) = go_integer(&raw) {
+        return Ok(Json::from(i));
+    }
+    const YAML_1_1_BOOLEANS: [&str; 16] = [
+        "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO", "off", "Off",
+        "OFF",
+    ];
+    if YAML_1_1_BOOLEANS.contains(&raw.as_str()) {
+        let truth = matches!(raw.as_bytes()[0], b'y' | b'Y') || raw.eq_ignore_ascii_case("on");
+        return Err(YamlError {
+            message: format!(
+                "`{raw}` is {truth} to kubectl (YAML 1.1) but the text `{raw}` to kustomize and Flux (YAML 1.2)"
+            ),
+            at: marker.index(),
+            len: raw.len(),
+            hint: Some(format!(
+                "write `{truth}` for a boolean, or `\"{raw}\"` for the text"
+            )),
+        });
+    }
+    Ok(scalar(raw, TScalarStyle::Plain, None))
+}
+
+/// An integer as Go's `strconv.ParseInt(s, 0, 64)` reads it, which both
+/// YAML readers of Kubernetes' tools use: an optional sign, then `0x`,
+/// `0o`, `0b` or a leading `0` (octal) for the base, and `_` between digits.
+fn go_integer(s: &str) -> Option<i64> {
+    let (negative, unsigned) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = unsigned.to_ascii_lowercase();
+    let (radix, digits) = if let Some(rest) = lower.strip_prefix("0x") {
+        (16, rest)
+    } else if let Some(rest) = lower.strip_prefix("0o") {
+        (8, rest)
+    } else if let Some(rest) = lower.strip_prefix("0b") {
+        (2, rest)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    // Go allows `_` only between digits or after a base prefix.
+    let prefixed = radix != 10;
+    if digits.is_empty()
+        || digits.ends_with('_')
+        || digits.contains("__")
+        || (digits.starts_with('_') && !prefixed)
+    {
+        return None;
+    }
+    let digits: String = digits.chars().filter(|&c| c != '_').collect();
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = i128::from_str_radix(&digits, radix).ok()?;
+    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +493,43 @@ mod tests {
         assert!(documents(&bomb).unwrap_err().message.contains("aliases"));
         let deep = "[".repeat(300);
         assert!(documents(&deep).is_err());
+    }
+
+    #[test]
+    fn kubernetes_integers_are_read_as_go_reads_them() {
+        let docs = kubernetes_documents(
+            "a: 0644\nb: 0o755\nc: 1_000\nd: 0x1F\ne: -010\nf: 0\ng: '0644'\nh: 09\ni: 1.5\nj: 0b101\nk: true\n",
+        )
+        .unwrap();
+        assert_eq!(
+            docs[0].value,
+            json!({"a": 420, "b": 493, "c": 1000, "d": 31, "e": -8, "f": 0, "g": "0644", "h": 9, "i": 1.5, "j": 5, "k": true})
+        );
+        // The core schema reads the same text otherwise.
+        assert_eq!(documents("a: 0644\n").unwrap()[0].value, json!({"a": 644}));
+    }
+
+    #[test]
+    fn kubernetes_ambiguous_booleans_are_refused_with_a_hint() {
+        let text = "data:\n  debug: \"on\"\n  verbose: on\n";
+        let e = kubernetes_documents(text).unwrap_err();
+        assert_eq!(
+            e.message,
+            "`on` is true to kubectl (YAML 1.1) but the text `on` to kustomize and Flux (YAML 1.2)"
+        );
+        assert_eq!((e.at, e.len), (text.rfind("on").unwrap(), 2));
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("write `true` for a boolean, or `\"on\"` for the text")
+        );
+        assert!(
+            kubernetes_documents("a: No\n")
+                .unwrap_err()
+                .message
+                .contains("false")
+        );
+        // Keys and quoted values are text to every reader.
+        assert!(kubernetes_documents("yes: 'no'\n").is_ok());
     }
 
     #[test]

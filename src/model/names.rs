@@ -4,9 +4,9 @@
 //! DNS-1035 labels, label and annotation keys (`prefix/name`) and label
 //! values. [`name_rule`] says which grammar and length a kind's names
 //! follow, [`name_problem`] checks a name as composed (`<name>-<track>`,
-//! `<name>-headless`, ...), and [`object_file`] is the one place an output
-//! path is put together from input: each segment is checked, so no name
-//! can reach outside the output directory. Every check returns the reason
+//! `<name>-headless`, ...), and [`object_file`] and [`manifest_file`] are
+//! the one place an output path is put together from input: each segment
+//! is checked, so no name can reach outside the output directory. Every check returns the reason
 //! in words, or `None`; the callers turn it into a located diagnostic.
 
 /// The most a DNS-1123 or DNS-1035 label may hold.
@@ -283,6 +283,11 @@ pub fn kind_problem(kind: &str) -> Option<&'static str> {
     }
 }
 
+/// The folder of plain Kubernetes YAML published as it is: `manifests/` in
+/// the repository and in each environment's folder of both the repository
+/// and the output.
+pub const MANIFESTS: &str = "manifests";
+
 /// The file of one object in its environment's directory:
 /// `<service>/<kind>-<name>.yaml`, the kind in lowercase. Every segment is
 /// checked; the error says which one is not a safe path segment and why.
@@ -290,13 +295,35 @@ pub fn object_file(service: &str, kind: &str, name: &str) -> Result<String, Stri
     if let Some(p) = segment_problem(service) {
         return Err(format!("the service name `{}` {p}", service.escape_debug()));
     }
+    Ok(format!("{service}/{}", file_name(kind, name)?))
+}
+
+/// The file of one object of a manifest file in its environment's
+/// directory: `manifests/<folder>/<kind>-<name>.yaml`, where `folder` is
+/// the file's path below its `manifests/` folder without the extension
+/// (`cert-manager/release`). Every segment is checked, as by
+/// [`object_file`].
+pub fn manifest_file(folder: &str, kind: &str, name: &str) -> Result<String, String> {
+    for segment in folder.split('/') {
+        if let Some(p) = segment_problem(segment) {
+            return Err(format!(
+                "the file's path `{}` has a part that {p}",
+                folder.escape_debug()
+            ));
+        }
+    }
+    Ok(format!("{MANIFESTS}/{folder}/{}", file_name(kind, name)?))
+}
+
+/// `<kind>-<name>.yaml`, the kind in lowercase, both checked.
+fn file_name(kind: &str, name: &str) -> Result<String, String> {
     if let Some(p) = kind_problem(kind) {
         return Err(format!("the kind `{}` {p}", kind.escape_debug()));
     }
     if let Some(p) = segment_problem(name) {
         return Err(format!("the name `{}` {p}", name.escape_debug()));
     }
-    Ok(format!("{service}/{}-{name}.yaml", kind.to_lowercase()))
+    Ok(format!("{}-{name}.yaml", kind.to_lowercase()))
 }
 
 /// The file of a namespace other than the environment's own:
@@ -454,6 +481,23 @@ mod tests {
             assert!(
                 object_file(service, kind, name).is_err(),
                 "{service} {kind} {name}"
+            );
+        }
+        assert_eq!(
+            manifest_file("cert-manager/release", "ClusterRole", "cert-manager:edit").unwrap(),
+            "manifests/cert-manager/release/clusterrole-cert-manager:edit.yaml"
+        );
+        for (folder, kind, name) in [
+            ("a/../b", "Deployment", "web"),
+            ("..", "Deployment", "web"),
+            ("a//b", "Deployment", "web"),
+            ("a", "Deployment", "../x"),
+            ("a%2f", "Deployment", "web"),
+            ("a", "", "web"),
+        ] {
+            assert!(
+                manifest_file(folder, kind, name).is_err(),
+                "{folder} {kind} {name}"
             );
         }
         assert_eq!(namespace_file("sms").unwrap(), "namespace-sms.yaml");

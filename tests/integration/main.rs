@@ -30,6 +30,7 @@ mod house;
 mod import;
 mod jobs;
 mod load_safety;
+mod manifests;
 mod names;
 mod network_policy;
 mod output_safety;

@@ -57,13 +57,25 @@ fn loading_from_memory_matches_loading_from_disk() {
         }
     }
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // CRDs and manifest files, from the repository's folder and an
+    // environment's, in the order both find them.
+    let with_yaml = tempfile::tempdir().unwrap();
+    for fixture in ["minimal", "crds", "manifests"] {
+        crate::support::overlay_dir(
+            &manifest.join("tests/fixtures").join(fixture),
+            with_yaml.path(),
+        );
+    }
     for root in [
         manifest.to_path_buf(),
         manifest.join("tests/fixtures/minimal"),
+        with_yaml.path().to_path_buf(),
     ] {
         let mut files = Vec::new();
-        for dir in ["services", "environments"] {
-            read_tree(&root, &root.join(dir), &mut files);
+        for dir in ["services", "environments", "crds", "manifests"] {
+            if root.join(dir).is_dir() {
+                read_tree(&root, &root.join(dir), &mut files);
+            }
         }
         // Other files are ignored, as on disk.
         files.push(("README.md".into(), b"not an input".to_vec()));
@@ -83,6 +95,14 @@ fn loading_from_memory_matches_loading_from_disk() {
             (services, envs)
         };
         assert_eq!(names(&from_disk), names(&from_memory));
+        let yaml = |p: &Project| -> Vec<String> {
+            let crds = p.crds.iter().map(|c| c.file);
+            let manifests = p.manifests.iter().map(|m| m.file);
+            crds.chain(manifests)
+                .map(|file| p.sources.get(file).path.clone())
+                .collect()
+        };
+        assert_eq!(yaml(&from_disk), yaml(&from_memory));
         let a = compile(&from_disk, &[]).unwrap();
         let b = compile(&from_memory, &[]).unwrap();
         assert!(!a.has_errors(), "{}", root.display());

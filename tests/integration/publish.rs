@@ -244,7 +244,7 @@ fn publish_refuses_uncommitted_configuration() {
     assert_eq!(
         run.stderr,
         format!(
-            "error: `services/` or `environments/` differ from HEAD ({}), so the published tree would not be what `Source-Commit` names:
+            "error: `services/`, `environments/` or `manifests/` differ from HEAD ({}), so the published tree would not be what `Source-Commit` names:
   environments/prod/web.toml (modified)
   services/api.toml (untracked)
   = help: commit or stash them, or pass `--allow-dirty` to publish the working tree anyway
