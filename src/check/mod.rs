@@ -162,13 +162,12 @@ impl<'a> ServiceCheck<'a> {
 }
 
 /// An unknown name where one of `known` was expected, with a suggestion when
-/// one is close.
+/// one is close (in the hint only, which JSON records carry too: a label
+/// saying it again under the caret would print it twice).
 fn unknown_reference(what: &str, name: &str, known: &[&str], context: &str) -> Diagnostic {
     let d = Diagnostic::error(Code::UnknownReference, format!("unknown {what} `{name}`"));
     match did_you_mean(name, known.iter().copied()) {
-        Some(better) => d
-            .label(format!("did you mean `{better}`?"))
-            .hint(format!("did you mean `{better}`? {context}")),
+        Some(better) => d.hint(format!("did you mean `{better}`? {context}")),
         None if known.is_empty() => d.hint(context.to_string()),
         None => d.hint(format!("{context}; declared: {}", one_of(known))),
     }

@@ -137,3 +137,22 @@ fn every_case_folder_has_a_test() {
         "case folders without a case.toml: {incomplete:?}"
     );
 }
+
+/// A suggestion is printed once a diagnostic: under the caret or in the
+/// help line, never in both (the help alone when JSON records need it).
+#[test]
+fn no_diagnostic_asks_did_you_mean_twice() {
+    for folder in CASES {
+        let path = repo_root()
+            .join("tests/cases")
+            .join(folder)
+            .join("case.toml");
+        let text = fs::read_to_string(path).unwrap();
+        for block in text.split("\n\n") {
+            assert!(
+                block.matches("did you mean").count() <= 1,
+                "{folder}: \"did you mean\" twice in\n{block}"
+            );
+        }
+    }
+}

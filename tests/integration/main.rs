@@ -24,6 +24,7 @@ mod deploy;
 mod diff;
 mod diff_safety;
 mod env;
+mod hints;
 mod hooks;
 mod house;
 mod jobs;
