@@ -47,12 +47,13 @@ pub enum Code {
     ClusterScoped,
     SecurityProfile,
     RunAsUser,
+    CronNever,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 35] = [
+    pub const ALL: [Code; 36] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -88,6 +89,7 @@ impl Code {
         Code::ClusterScoped,
         Code::SecurityProfile,
         Code::RunAsUser,
+        Code::CronNever,
     ];
 
     /// The code as written in messages and JSON.
@@ -128,6 +130,7 @@ impl Code {
             Code::ClusterScoped => "cluster-scoped",
             Code::SecurityProfile => "security-profile",
             Code::RunAsUser => "run-as-user",
+            Code::CronNever => "cron-never",
         }
     }
 
@@ -230,6 +233,9 @@ impl Code {
             }
             Code::RunAsUser => {
                 "A warning, not an error: a container must run as non-root (the profile or `run_as_non_root`) and has no numeric `run_as_user`, so the kubelet starts it only if its image's USER is a number other than 0."
+            }
+            Code::CronNever => {
+                "A cronjob schedule that matches no day, so Kubernetes accepts it and never starts a job: days the chosen months do not have (`0 2 31 2 *`, February 31st), with the day of the week left at `*`."
             }
         }
     }
