@@ -230,6 +230,6 @@ impl ServiceCheck<'_> {
     /// those are ignored where they do not apply.
     fn is_default_layer(&self, path: &[Step]) -> bool {
         let node = self.tree.nearest(path);
-        node.origin.file != self.file && Some(node.origin.file) != self.overlay
+        node.origin.file != self.layers.service && Some(node.origin.file) != self.layers.overlay
     }
 }

@@ -253,8 +253,7 @@ fn assemble(
     let mut owners = BTreeMap::new();
     let mut seen: BTreeMap<(String, String, String, String), String> = BTreeMap::new();
     let mut namespaces = BTreeSet::from([env.namespace.clone()]);
-    let (mut cpu, mut memory) = (0.0, 0.0);
-    let mut biggest: Vec<(f64, f64, String)> = Vec::new();
+    let mut demands = Vec::new();
     let shared = names_in_several_namespaces(&pairs);
     for pair in pairs {
         diagnostics.extend(pair.diagnostics);
@@ -271,9 +270,7 @@ fn assemble(
                     .hint("namespaces are DNS-1123 labels: lowercase letters, digits and `-`"),
             ),
         }
-        cpu += pair.requests.0;
-        memory += pair.requests.1;
-        biggest.push((pair.requests.0, pair.requests.1, pair.service.clone()));
+        demands.extend(pair.requests.map(|r| (pair.service.clone(), r)));
         for object in pair.objects {
             // The API identity: the same kind in two groups is two kinds.
             let key = (object.group, object.kind, object.namespace, object.name);
@@ -321,7 +318,7 @@ fn assemble(
         owners.insert(file.clone(), None);
         files.insert(file, to_yaml(&value).into_bytes());
     }
-    capacity(env_input, env, cpu, memory, &mut biggest, &mut diagnostics);
+    capacity(env_input, env, &mut demands, &mut diagnostics);
     let resources: Vec<&str> = files.keys().map(String::as_str).collect();
     let kustomization = to_yaml(&render::kustomization(&resources)).into_bytes();
     owners.insert("kustomization.yaml".into(), None);

@@ -55,6 +55,7 @@ cases! {
     env_reference_order: "env-reference-order",
     env_undefined: "env-undefined",
     every_problem_at_once: "every-problem-at-once",
+    finding_names_every_layer: "finding-names-every-layer",
     gitops_bad_branch: "gitops-bad-branch",
     gitops_path_clash: "gitops-path-clash",
     httproute_kind_capitals: "httproute-kind-capitals",
