@@ -38,3 +38,4 @@ mod publish;
 mod publish_safety;
 mod reference;
 mod route;
+mod wording;
