@@ -48,12 +48,13 @@ pub enum Code {
     SecurityProfile,
     RunAsUser,
     CronNever,
+    ByteUnits,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 36] = [
+    pub const ALL: [Code; 37] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -90,6 +91,7 @@ impl Code {
         Code::SecurityProfile,
         Code::RunAsUser,
         Code::CronNever,
+        Code::ByteUnits,
     ];
 
     /// The code as written in messages and JSON.
@@ -131,6 +133,7 @@ impl Code {
             Code::SecurityProfile => "security-profile",
             Code::RunAsUser => "run-as-user",
             Code::CronNever => "cron-never",
+            Code::ByteUnits => "byte-units",
         }
     }
 
@@ -236,6 +239,9 @@ impl Code {
             }
             Code::CronNever => {
                 "A cronjob schedule that matches no day, so Kubernetes accepts it and never starts a job: days the chosen months do not have (`0 2 31 2 *`, February 31st), with the day of the week left at `*`."
+            }
+            Code::ByteUnits => {
+                "A warning, not an error: memory or ephemeral storage under 1Mi written as a bare number (bytes) or in thousandths (`512m`), where `Mi` or `M` was left out; a container with so little memory cannot start."
             }
         }
     }

@@ -22,6 +22,12 @@ impl Hint {
     /// `stderr`; then, for each of `fixes`, with the value replaced by it:
     /// exit 0.
     fn check(&self, stderr: &str, fixes: &[&str]) {
+        self.check_exit(1, stderr, fixes);
+    }
+
+    /// As `check`, with the exit code `code` before the fix (0 for a
+    /// warning).
+    fn check_exit(&self, code: i32, stderr: &str, fixes: &[&str]) {
         let repo = fixture("minimal");
         let path = repo.path().join(self.file);
         let text = fs::read_to_string(&path).unwrap();
@@ -33,8 +39,13 @@ impl Hint {
         );
         fs::write(&path, text.replacen(self.line, self.wrong, 1)).unwrap();
         let run = manifold(repo.path(), &["validate"]);
-        assert_eq!(run.stderr, stderr);
-        assert_eq!(run.code, 1);
+        // A run with warnings only ends with the usual `ok:` line, and its time.
+        let shown = match run.stderr.find("\nok: ") {
+            Some(end) if code == 0 => &run.stderr[..=end],
+            _ => run.stderr.as_str(),
+        };
+        assert_eq!(shown, stderr);
+        assert_eq!(run.code, code);
         for fix in fixes {
             assert!(
                 stderr.contains(&format!("`{fix}`")),
@@ -315,5 +326,43 @@ fn a_negative_quantity_is_not_offered_a_fix_that_fails() {
 1 error found
 "#,
         &[],
+    );
+}
+
+#[test]
+fn memory_as_a_bare_number_of_bytes_is_told_its_unit() {
+    let hint = |wrong, value| Hint {
+        file: "services/web.toml",
+        line: MEMORY,
+        wrong,
+        value,
+    };
+    hint("memory = 512", "512").check_exit(
+        0,
+        r#"warning: memory `512` is 512 bytes, too little for a container to start
+  --> services/web.toml:18:10
+   |
+18 | memory = 512
+   |          ^^^
+   |
+   = help: a quantity without a unit counts bytes: write `"512Mi"` (mebibytes, 1024² bytes) or `"512M"` (megabytes, 1000² bytes)
+
+1 warning found
+"#,
+        &["\"512Mi\"", "\"512M\""],
+    );
+    hint("memory = { limit = \"256m\" }", "\"256m\"").check_exit(
+        0,
+        r#"warning: memory `256m` is 0.256 bytes, too little for a container to start
+  --> services/web.toml:18:20
+   |
+18 | memory = { limit = "256m" }
+   |                    ^^^^^^
+   |
+   = help: `m` means thousandths (millicores, for cpu): write `"256Mi"` (mebibytes, 1024² bytes) or `"256M"` (megabytes, 1000² bytes)
+
+1 warning found
+"#,
+        &["\"256Mi\"", "\"256M\""],
     );
 }
