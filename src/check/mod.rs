@@ -7,7 +7,8 @@
 //!
 //! - `versions`: every service has an image version;
 //! - `kinds`: keys that do not apply to the workload kind;
-//! - `cron`: a cronjob's schedule and the cron grammar;
+//! - `cron`: a cronjob's schedule, the cron grammar, schedules that never
+//!   run, and the time zone;
 //! - `jobs`: a job deleted after its TTL and created again by GitOps;
 //! - `autoscale`: `min` <= `max`, and the requests it measures against;
 //! - `placement`: group affinity needs a group;
@@ -18,7 +19,8 @@
 //! - `route`: `[route]`, its Gateway, and canary traffic it can route;
 //! - `tracks`: canaries and other tracks, and `serve`;
 //! - `volumes`: volume sources and names, and mounts;
-//! - `resources`: request <= limit;
+//! - `resources`: request <= limit, and memory written in bytes or
+//!   thousandths;
 //! - `env`: `$(VAR)` references and secrets written as literals;
 //! - `containers`: extra and init containers;
 //! - `objects`: Secrets among raw objects are encrypted;
