@@ -349,7 +349,9 @@ fn malformed(site: &Site<'_>) -> Diagnostic {
         (None, Some(w)) => Some(format!("expected {w}")),
         (problem, None) => problem,
     };
-    let hint = unit_hint(site, &got).or(what);
+    let hint = unit_hint(site, &got)
+        .or_else(|| unquote_hint(site).map(|h| format!("{h}, a number")))
+        .or(what);
     let d = Diagnostic::error(Code::InvalidValue, message).maybe_hint(hint);
     at_value(d, site.node)
 }

@@ -366,3 +366,26 @@ fn memory_as_a_bare_number_of_bytes_is_told_its_unit() {
         &["\"256Mi\"", "\"256M\""],
     );
 }
+
+#[test]
+fn a_quoted_count_where_a_count_or_percentage_goes_loses_its_quotes() {
+    Hint {
+        file: "environments/prod/web.toml",
+        line: "max_unavailable = 1",
+        wrong: "max_unavailable = \"1\"",
+        value: "\"1\"",
+    }
+    .check(
+        r#"error: invalid value `1` for `rollout.max_unavailable`
+ --> environments/prod/web.toml:4:19
+  |
+4 | max_unavailable = "1"
+  |                   ^^^
+  |
+  = help: remove the quotes: `1`, a number
+
+1 error found
+"#,
+        &["1"],
+    );
+}
