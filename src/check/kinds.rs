@@ -215,12 +215,11 @@ impl ServiceCheck<'_> {
             if v.persistent.is_some() && kind != WorkloadKind::StatefulSet {
                 let d = not_for(kind, "persistent", "a statefulset")
                     .hint("a claim per pod needs a statefulset; for a shared claim use `claim = \"<pvc name>\"`");
-                self.out.push({
-                    let node =
-                        self.tree
-                            .nearest(&[key("volumes"), Step::Index(i), key("persistent")]);
-                    d.at(node.origin.file, node.span(true))
-                });
+                self.report(
+                    &[key("volumes"), Step::Index(i), key("persistent")],
+                    true,
+                    d,
+                );
             }
         }
     }
