@@ -221,12 +221,11 @@ impl ServiceCheck<'_> {
             if v.persistent.is_some() && kind != WorkloadKind::StatefulSet {
                 let d = not_for(kind, "persistent", "a statefulset")
                     .hint("a claim per pod needs a statefulset; for a shared claim use `claim = \"<pvc name>\"`");
-                self.out.push({
-                    let node =
-                        self.tree
-                            .nearest(&[key("volumes"), Step::Index(i), key("persistent")]);
-                    d.at(node.origin.file, node.span(true))
-                });
+                self.report(
+                    &[key("volumes"), Step::Index(i), key("persistent")],
+                    true,
+                    d,
+                );
             }
         }
     }
@@ -236,6 +235,6 @@ impl ServiceCheck<'_> {
     /// those are ignored where they do not apply.
     fn is_default_layer(&self, path: &[Step]) -> bool {
         let node = self.tree.nearest(path);
-        node.origin.file != self.file && Some(node.origin.file) != self.overlay
+        node.origin.file != self.layers.service && Some(node.origin.file) != self.layers.overlay
     }
 }

@@ -7,7 +7,8 @@
 //!
 //! - `versions`: every service has an image version;
 //! - `kinds`: keys that do not apply to the workload kind;
-//! - `cron`: a cronjob's schedule and the cron grammar;
+//! - `cron`: a cronjob's schedule, the cron grammar, schedules that never
+//!   run, and the time zone;
 //! - `jobs`: a job deleted after its TTL and created again by GitOps;
 //! - `autoscale`: `min` <= `max`, and the requests it measures against;
 //! - `placement`: group affinity needs a group;
@@ -19,7 +20,8 @@
 //! - `tracks`: canaries and other tracks, and `serve`;
 //! - `selector`: the kept selector of an adopted workload;
 //! - `volumes`: volume sources and names, and mounts;
-//! - `resources`: request <= limit;
+//! - `resources`: request <= limit, and memory written in bytes or
+//!   thousandths;
 //! - `env`: `$(VAR)` references and secrets written as literals;
 //! - `containers`: extra and init containers;
 //! - `objects`: Secrets among raw objects are encrypted;
@@ -40,8 +42,8 @@
 //!
 //! [`compile`]: crate::compile
 
-use crate::diag::FileId;
 use crate::diag::{Code, Diagnostic, did_you_mean, one_of};
+use crate::input::merge::Layers;
 use crate::input::tree::{Node, Step};
 use crate::model::{Directory, Environment, Service};
 
@@ -70,7 +72,7 @@ mod tracks;
 mod versions;
 mod volumes;
 
-pub(crate) use capacity::{capacity, requests};
+pub(crate) use capacity::{Requests, capacity, requests};
 pub(crate) use names::{
     bad_key, data_size, environment as environment_names, human, reserved_label,
 };
@@ -90,15 +92,14 @@ pub struct EnvContext<'a> {
 }
 
 /// Checks one merged service. `tree` is the merged tree the service was read
-/// from; `file` is the service file, for problems that no key explains.
+/// from; `layers` are the files merged into it: the service file is where
+/// problems that no key explains are shown.
 pub struct ServiceCheck<'a> {
     svc: &'a Service,
     /// The service's name: `name`, or the file stem.
     name: &'a str,
     tree: &'a Node,
-    file: FileId,
-    /// The overlay of this service in this environment, if any.
-    overlay: Option<FileId>,
+    layers: Layers,
     env: EnvContext<'a>,
     out: Vec<Diagnostic>,
 }
@@ -108,28 +109,32 @@ impl<'a> ServiceCheck<'a> {
         svc: &'a Service,
         name: &'a str,
         tree: &'a Node,
-        file: FileId,
-        overlay: Option<FileId>,
+        layers: Layers,
         env: EnvContext<'a>,
     ) -> Self {
         ServiceCheck {
             svc,
             name,
             tree,
-            file,
-            overlay,
+            layers,
             env,
             out: Vec::new(),
         }
     }
 
-    /// Reports at the node on `path`, or the nearest written ancestor.
+    /// Reports at the node on `path`, or the nearest written ancestor: in
+    /// the layer that set it, naming the lower layers whose value it
+    /// replaced.
     fn report(&mut self, path: &[Step], prefer_key: bool, d: Diagnostic) {
         let node = self.tree.nearest(path);
         self.out.push(if std::ptr::eq(node, self.tree) {
-            d.in_file(self.file)
+            d.in_file(self.layers.service)
         } else {
-            d.at(node.origin.file, node.span(prefer_key))
+            overridden(
+                d.at(node.origin.file, node.span(prefer_key)),
+                node,
+                self.layers,
+            )
         });
     }
 
@@ -167,14 +172,24 @@ impl<'a> ServiceCheck<'a> {
     }
 }
 
+/// Adds to `d` the values of lower layers that `node` replaced, named by
+/// their layer: the value a finding is about was set there first.
+pub(crate) fn overridden(mut d: Diagnostic, node: &Node, layers: Layers) -> Diagnostic {
+    let by = layers.name(node.origin.file);
+    for earlier in &node.overrode {
+        let label = format!("set by {}, overridden by {by}", layers.name(earlier.file));
+        d = d.related(earlier.file, earlier.span.clone(), label);
+    }
+    d
+}
+
 /// An unknown name where one of `known` was expected, with a suggestion when
-/// one is close.
+/// one is close (in the hint only, which JSON records carry too: a label
+/// saying it again under the caret would print it twice).
 fn unknown_reference(what: &str, name: &str, known: &[&str], context: &str) -> Diagnostic {
     let d = Diagnostic::error(Code::UnknownReference, format!("unknown {what} `{name}`"));
     match did_you_mean(name, known.iter().copied()) {
-        Some(better) => d
-            .label(format!("did you mean `{better}`?"))
-            .hint(format!("did you mean `{better}`? {context}")),
+        Some(better) => d.hint(format!("did you mean `{better}`? {context}")),
         None if known.is_empty() => d.hint(context.to_string()),
         None => d.hint(format!("{context}; declared: {}", one_of(known))),
     }

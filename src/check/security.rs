@@ -157,8 +157,8 @@ impl ServiceCheck<'_> {
         let env = self.env.name;
         let whose = match self.tree.at(&path) {
             None => return format!("the default security profile `{}`", profile.as_str()),
-            Some(n) if n.origin.file == self.file => String::new(),
-            Some(n) if Some(n.origin.file) == self.overlay => {
+            Some(n) if n.origin.file == self.layers.service => String::new(),
+            Some(n) if Some(n.origin.file) == self.layers.overlay => {
                 format!(" (set by the overlay in `{env}`)")
             }
             Some(_) => format!(" (set by the `[defaults]` of `{env}`)"),
@@ -282,7 +282,8 @@ impl ServiceCheck<'_> {
             .into_iter()
             .find(|path| {
                 self.tree.at(path).is_some_and(|n| {
-                    n.origin.file == self.file || Some(n.origin.file) == self.overlay
+                    n.origin.file == self.layers.service
+                        || Some(n.origin.file) == self.layers.overlay
                 })
             })
             .unwrap_or_else(|| vec![key("image")])

@@ -280,8 +280,7 @@ fn assemble(
         namespaces: BTreeSet::from([env.namespace.clone()]),
         ..Assembly::default()
     };
-    let (mut cpu, mut memory) = (0.0, 0.0);
-    let mut biggest: Vec<(f64, f64, String)> = Vec::new();
+    let mut demands = Vec::new();
     let shared = names_in_several_namespaces(&pairs);
     for pair in pairs {
         a.diagnostics.extend(pair.diagnostics);
@@ -298,9 +297,7 @@ fn assemble(
                     .hint("namespaces are DNS-1123 labels: lowercase letters, digits and `-`"),
             ),
         }
-        cpu += pair.requests.0;
-        memory += pair.requests.1;
-        biggest.push((pair.requests.0, pair.requests.1, pair.service.clone()));
+        demands.extend(pair.requests.map(|r| (pair.service.clone(), r)));
         for object in pair.objects {
             let key = (object.group, object.kind, object.namespace, object.name);
             if let Some(other) = a.seen.get(&key) {
@@ -358,7 +355,7 @@ fn assemble(
         owners.insert(file.clone(), None);
         files.insert(file, to_yaml(&value).into_bytes());
     }
-    capacity(env_input, env, cpu, memory, &mut biggest, &mut diagnostics);
+    capacity(env_input, env, &mut demands, &mut diagnostics);
     let resources: Vec<&str> = files.keys().map(String::as_str).collect();
     let kustomization = to_yaml(&render::kustomization(&resources)).into_bytes();
     owners.insert("kustomization.yaml".into(), None);

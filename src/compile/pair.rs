@@ -8,11 +8,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::check::{EnvContext, ServiceCheck};
+use crate::check::{EnvContext, Requests, ServiceCheck};
 use crate::diag::{Code, Diagnostic, FileId, did_you_mean};
 use crate::emit::to_yaml;
 use crate::input::load::{EnvInput, Input};
-use crate::input::merge::merge;
+use crate::input::merge::{Layers, merge};
 use crate::input::tree::{Node, Step, Table, Value};
 use crate::input::vars::interpolate;
 use crate::kube;
@@ -43,7 +43,9 @@ pub(super) struct PairOutput {
     pub(super) objects: Vec<Emitted>,
     pub(super) diagnostics: Vec<Diagnostic>,
     /// cpu cores and memory bytes requested at full scale.
-    pub(super) requests: (f64, f64),
+    /// What the pair requests at full scale, and where that is written;
+    /// `None` when it failed.
+    pub(super) requests: Option<Requests>,
     pub(super) namespace: String,
 }
 
@@ -54,7 +56,7 @@ impl PairOutput {
             file,
             objects: Vec::new(),
             diagnostics,
-            requests: (0.0, 0.0),
+            requests: None,
             namespace: String::new(),
         }
     }
@@ -64,8 +66,8 @@ impl PairOutput {
 pub(super) struct Prepared {
     name: String,
     namespace: String,
-    file: FileId,
-    overlay: Option<FileId>,
+    /// The environment, service and overlay files, low to high.
+    layers: Layers,
     tree: Node,
     svc: Service,
 }
@@ -110,6 +112,7 @@ pub(super) fn peer(
             value: Value::Table(subset),
             origin: node.origin.clone(),
             key: node.key.clone(),
+            overrode: Vec::new(),
         }
     };
     let overlay = overlay.and_then(|o| o.tree.as_ref()).map(pick);
@@ -213,8 +216,11 @@ pub(super) fn prepare_pair(
     Some(Ok(Prepared {
         name,
         namespace,
-        file: svc_input.file,
-        overlay: overlay.map(|o| o.file),
+        layers: Layers {
+            environment: env_input.input.file,
+            service: svc_input.file,
+            overlay: overlay.map(|o| o.file),
+        },
         tree,
         svc,
     }))
@@ -232,17 +238,16 @@ pub(super) fn finish_pair(
     let Prepared {
         name,
         namespace,
-        file,
-        overlay,
+        layers,
         tree,
         svc,
     } = p;
+    let file = layers.service;
     let mut diagnostics = ServiceCheck::new(
         &svc,
         &name,
         &tree,
-        file,
-        overlay,
+        layers,
         EnvContext {
             name: env_name,
             settings: env,
@@ -268,7 +273,7 @@ pub(super) fn finish_pair(
     let site = Site { tree: &tree, file };
     let objects = emit_objects(&name, rendered.objects, &site, env, kinds, &mut diagnostics);
     PairOutput {
-        requests: requests(&svc),
+        requests: Some(requests(&svc, &tree, layers)),
         service: name,
         file,
         objects,

@@ -48,12 +48,14 @@ pub enum Code {
     SecurityProfile,
     RunAsUser,
     Manifest,
+    CronNever,
+    ByteUnits,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 36] = [
+    pub const ALL: [Code; 38] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -90,6 +92,8 @@ impl Code {
         Code::SecurityProfile,
         Code::RunAsUser,
         Code::Manifest,
+        Code::CronNever,
+        Code::ByteUnits,
     ];
 
     /// The code as written in messages and JSON.
@@ -131,6 +135,8 @@ impl Code {
             Code::SecurityProfile => "security-profile",
             Code::RunAsUser => "run-as-user",
             Code::Manifest => "manifest",
+            Code::CronNever => "cron-never",
+            Code::ByteUnits => "byte-units",
         }
     }
 
@@ -236,6 +242,12 @@ impl Code {
             }
             Code::Manifest => {
                 "A file in `manifests/` is not YAML or JSON, is a kustomization, holds a document that is not a Kubernetes object with a `metadata.name`, writes a plain value that kubectl and kustomize read differently (`yes`, `on`), or holds a SOPS-encrypted Secret that cannot be published byte for byte."
+            }
+            Code::CronNever => {
+                "A cronjob schedule that matches no day, so Kubernetes accepts it and never starts a job: days the chosen months do not have (`0 2 31 2 *`, February 31st), with the day of the week left at `*`."
+            }
+            Code::ByteUnits => {
+                "A warning, not an error: memory or ephemeral storage under 1Mi written as a bare number (bytes) or in thousandths (`512m`), where `Mi` or `M` was left out; a container with so little memory cannot start."
             }
         }
     }

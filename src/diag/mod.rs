@@ -33,8 +33,22 @@ pub struct Diagnostic {
     pub file: Option<FileId>,
     pub span: Option<Range<usize>>,
     /// A short label under the caret.
-    pub label: Option<String>,
+    pub label: Option<Box<str>>,
     pub hint: Option<String>,
+    /// Other places the problem involves, each with a label: the lower
+    /// layers that set a merged value, the limit a sum went over. (This
+    /// and `label` are boxed, not a `Vec` and a `String`: a `Diagnostic`
+    /// stays small enough to be the error of a `Result`, below clippy's
+    /// `result_large_err` limit.)
+    pub related: Box<[Related]>,
+}
+
+/// Another place a diagnostic involves, shown with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Related {
+    pub file: FileId,
+    pub span: Range<usize>,
+    pub label: String,
 }
 
 impl Diagnostic {
@@ -47,6 +61,7 @@ impl Diagnostic {
             span: None,
             label: None,
             hint: None,
+            related: Box::default(),
         }
     }
 
@@ -70,12 +85,24 @@ impl Diagnostic {
     }
 
     pub fn label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
+        self.label = Some(label.into().into_boxed_str());
         self
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// Adds another place the problem involves.
+    pub fn related(mut self, file: FileId, span: Range<usize>, label: impl Into<String>) -> Self {
+        let mut related = std::mem::take(&mut self.related).into_vec();
+        related.push(Related {
+            file,
+            span,
+            label: label.into(),
+        });
+        self.related = related.into_boxed_slice();
         self
     }
 
@@ -99,11 +126,26 @@ impl Diagnostic {
 }
 
 /// Sorts diagnostics into a stable reading order and drops exact repeats (the
-/// same problem reached through two environments is reported once).
+/// same problem reached through two environments is reported once, with
+/// the related places of every repeat: the `[defaults]` of each
+/// environment that set the value).
 pub fn normalize(diags: &mut Vec<Diagnostic>) {
     diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    diags.dedup_by(|a, b| {
-        a.file == b.file && a.span == b.span && a.message == b.message && a.hint == b.hint
+    diags.dedup_by(|later, kept| {
+        let same = later.file == kept.file
+            && later.span == kept.span
+            && later.message == kept.message
+            && later.hint == kept.hint;
+        if same && later.related != kept.related {
+            let mut related = std::mem::take(&mut kept.related).into_vec();
+            for r in std::mem::take(&mut later.related) {
+                if !related.contains(&r) {
+                    related.push(r);
+                }
+            }
+            kept.related = related.into_boxed_slice();
+        }
+        same
     });
 }
 
@@ -125,15 +167,32 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources, color: bool) -> Str
             (Some(file), Some(span)) => {
                 let f = sources.get(file);
                 let mut annotation = AnnotationKind::Primary.span(clamp(span, &f.text));
-                if let Some(label) = &d.label {
+                if let Some(label) = d.label.as_deref() {
                     annotation = annotation.label(label);
                 }
-                title = title.element(
-                    Snippet::source(&f.text)
-                        .path(&f.path)
-                        .fold(true)
-                        .annotation(annotation),
-                );
+                let mut files = vec![file];
+                for r in &d.related {
+                    if !files.contains(&r.file) {
+                        files.push(r.file);
+                    }
+                }
+                // One snippet a file, the diagnostic's own first; the
+                // related places of a file are shown in its snippet.
+                for (i, shown) in files.into_iter().enumerate() {
+                    let f = sources.get(shown);
+                    let mut snippet = Snippet::source(&f.text).path(&f.path).fold(true);
+                    if i == 0 {
+                        snippet = snippet.annotation(annotation.clone());
+                    }
+                    for r in d.related.iter().filter(|r| r.file == shown) {
+                        snippet = snippet.annotation(
+                            AnnotationKind::Context
+                                .span(clamp(&r.span, &f.text))
+                                .label(&r.label),
+                        );
+                    }
+                    title = title.element(snippet);
+                }
             }
             (Some(file), None) => {
                 // About the whole file: name it, at its start.
@@ -170,6 +229,20 @@ pub struct Record<'a> {
     pub end_line: Option<usize>,
     pub end_column: Option<usize>,
     pub hint: Option<&'a str>,
+    /// Other places the problem involves; left out when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<RelatedRecord<'a>>,
+}
+
+/// A related place, in a [`Record`].
+#[derive(Serialize)]
+pub struct RelatedRecord<'a> {
+    pub file: &'a str,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub message: &'a str,
 }
 
 pub fn records<'a>(diags: &'a [Diagnostic], sources: &'a Sources) -> Vec<Record<'a>> {
@@ -191,6 +264,22 @@ pub fn records<'a>(diags: &'a [Diagnostic], sources: &'a Sources) -> Vec<Record<
                 end_line: end.map(|p| p.0),
                 end_column: end.map(|p| p.1),
                 hint: d.hint.as_deref(),
+                related: d
+                    .related
+                    .iter()
+                    .map(|r| {
+                        let (line, column) = sources.line_col(r.file, r.span.start);
+                        let (end_line, end_column) = sources.line_col(r.file, r.span.end);
+                        RelatedRecord {
+                            file: sources.get(r.file).path.as_str(),
+                            line,
+                            column,
+                            end_line,
+                            end_column,
+                            message: &r.label,
+                        }
+                    })
+                    .collect(),
             }
         })
         .collect()
@@ -265,6 +354,46 @@ mod tests {
             out,
             "error: unknown key `periodSecods`\n --> services/http.toml:2:1\n  |\n2 | periodSecods = 5\n  | ^^^^^^^^^^^^ did you mean `period`?\n  |\n  = help: write `period = \"5s\"`\n\n"
         );
+    }
+
+    #[test]
+    fn related_places_are_shown_in_their_own_files_and_recorded() {
+        let mut sources = Sources::default();
+        let overlay = sources.add(
+            "environments/prod/web.toml".into(),
+            "replicas = 40\n".into(),
+        );
+        let env = sources.add(
+            "environments/prod.toml".into(),
+            "[defaults]\nreplicas = 2\n".into(),
+        );
+        let d = Diagnostic::error(Code::Capacity, "too many")
+            .at(overlay, 11..13)
+            .related(env, 22..23, "set by the environment's `[defaults]`");
+        assert_eq!(
+            render_human(std::slice::from_ref(&d), &sources, false),
+            "error: too many\n --> environments/prod/web.toml:1:12\n  |\n1 | replicas = 40\n  |            ^^\n  |\n ::: environments/prod.toml:2:12\n  |\n2 | replicas = 2\n  |            - set by the environment's `[defaults]`\n\n"
+        );
+        let r = records(std::slice::from_ref(&d), &sources);
+        let related = &r[0].related[0];
+        assert_eq!(
+            (related.file, related.line, related.column, related.message),
+            (
+                "environments/prod.toml",
+                2,
+                12,
+                "set by the environment's `[defaults]`"
+            )
+        );
+        // The same problem found in two environments keeps both places.
+        let other = sources.add(
+            "environments/dev.toml".into(),
+            "[defaults]\nreplicas = 3\n".into(),
+        );
+        let mut diags = vec![d.clone(), d.clone().related(other, 22..23, "dev")];
+        normalize(&mut diags);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].related.len(), 2);
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! for itself by its `port` number instead (container ports may be unnamed):
 //! two items where either has no name are the same item when their `port` is.
 //! Every merged node keeps the origin of the layer that wrote it, so later
-//! messages point at the right file.
+//! messages point at the right file, and the origins of the values it
+//! replaced (`Node::overrode`), so that they can name the other layers that
+//! set it; [`Layers`] says which file is which layer.
 //! The same rules apply to `patches` on rendered objects (see `render`),
 //! by `name` only: the rules are written once, in [`merge`], over the
 //! [`Mergeable`] view that both the spanned TOML tree and JSON provide.
@@ -19,6 +21,33 @@
 use serde_json::Value as Json;
 
 use super::tree::{Node, Value};
+use crate::diag::FileId;
+
+/// The files merged into one service, low to high: which file is which
+/// layer, to name the layers a value was set in.
+#[derive(Clone, Copy, Debug)]
+pub struct Layers {
+    /// The environment file, whose `[defaults]` is the lowest layer.
+    pub environment: FileId,
+    pub service: FileId,
+    pub overlay: Option<FileId>,
+}
+
+impl Layers {
+    /// The layer `file` is, in words: "the overlay", "the service file" or
+    /// "the environment's `[defaults]`".
+    pub fn name(&self, file: FileId) -> &'static str {
+        if Some(file) == self.overlay {
+            "the overlay"
+        } else if file == self.service {
+            "the service file"
+        } else if file == self.environment {
+            "the environment's `[defaults]`"
+        } else {
+            "another file"
+        }
+    }
+}
 
 /// A tree the merge rules can combine: tables, arrays and other values.
 pub trait Mergeable: Clone {
@@ -138,7 +167,11 @@ impl Mergeable for Node {
 
     fn replace_with(&mut self, over: &Self) {
         let key = self.key.take();
+        let mut overrode = std::mem::take(&mut self.overrode);
+        overrode.push(self.origin.clone());
         *self = over.clone();
+        overrode.append(&mut self.overrode);
+        self.overrode = overrode;
         // Keep pointing at the key as written in the higher layer, if any.
         if self.key.is_none() {
             self.key = key;
@@ -217,6 +250,35 @@ mod tests {
             j,
             serde_json::json!({"resources": {"cpu": {"request": "100m", "limit": "2"}, "memory": "1Gi"}})
         );
+    }
+
+    #[test]
+    fn a_replaced_value_remembers_the_layers_it_overrode() {
+        let text = [
+            "replicas = 2\n",
+            "name = \"web\"\nreplicas = 3\n",
+            "replicas = 40\n",
+        ];
+        let mut tree = parse(FileId(0), text[0]).unwrap();
+        merge(&mut tree, &parse(FileId(1), text[1]).unwrap());
+        merge(&mut tree, &parse(FileId(2), text[2]).unwrap());
+        let replicas = tree.get("replicas").unwrap();
+        assert_eq!(replicas.origin.file, FileId(2));
+        let earlier: Vec<(FileId, &str)> = replicas
+            .overrode
+            .iter()
+            .map(|o| (o.file, &text[o.file.0 as usize][o.span.clone()]))
+            .collect();
+        assert_eq!(earlier, vec![(FileId(0), "2"), (FileId(1), "3")]);
+        // A value written once overrode nothing.
+        assert!(tree.get("name").unwrap().overrode.is_empty());
+        let layers = Layers {
+            environment: FileId(0),
+            service: FileId(1),
+            overlay: Some(FileId(2)),
+        };
+        assert_eq!(layers.name(FileId(0)), "the environment's `[defaults]`");
+        assert_eq!(layers.name(FileId(2)), "the overlay");
     }
 
     #[test]

@@ -28,6 +28,11 @@ pub struct Node {
     pub origin: Origin,
     /// Where the key naming this value is written, for table entries.
     pub key: Option<Range<usize>>,
+    /// The values of lower layers that this one replaced when layers were
+    /// merged, lowest layer first (see `merge`): where the environment's
+    /// `[defaults]` or the service file set what a higher layer overrides.
+    /// Empty for a value written in one layer only.
+    pub overrode: Vec<Origin>,
 }
 
 #[derive(Clone, Debug)]
@@ -228,6 +233,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Vec<Diagnostic>> {
         value: Value::Table(convert_table(file, table.into_inner(), &mut diags)),
         origin: Origin { file, span },
         key: None,
+        overrode: Vec::new(),
     };
     if diags.is_empty() {
         Ok(node)
@@ -311,6 +317,7 @@ fn convert(
         value,
         origin: Origin { file, span },
         key: None,
+        overrode: Vec::new(),
     }
 }
 

@@ -12,6 +12,7 @@ use jsonschema::ValidationError;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value as Json;
 
+use super::hints::{Trial, duration, quantity, quoted};
 use crate::diag::{Code, Diagnostic, FileId, did_you_mean, one_of};
 use crate::input::tree::{Node, Step, Value};
 use crate::model::digest_problem;
@@ -30,6 +31,8 @@ struct Site<'a> {
     schema_path: &'a str,
     /// The node the instance path names, or its nearest existing ancestor.
     node: &'a Node,
+    /// The file's JSON and validator, to try suggestions in.
+    trial: &'a Trial<'a>,
 }
 
 impl Site<'_> {
@@ -47,6 +50,24 @@ impl Site<'_> {
     fn file(&self) -> FileId {
         self.node.origin.file
     }
+
+    /// The failing value as written in the file.
+    fn written(&self) -> &str {
+        self.text
+            .get(self.node.origin.span.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether the failing keyword belongs to the definition `name`
+    /// (`duration`, `quantity`).
+    fn in_definition(&self, name: &str) -> bool {
+        self.schema_path.starts_with(&format!("/$defs/{name}/"))
+    }
+
+    /// The first of `candidates` that makes the value valid.
+    fn first_fit(&self, candidates: Vec<(String, Json)>) -> Option<String> {
+        self.trial.first_fit(&self.path, candidates)
+    }
 }
 
 /// Pushes onto `out` the diagnostics for one schema `error` found in the file
@@ -55,6 +76,7 @@ pub(super) fn diagnose(
     document: &Json,
     tree: &Node,
     text: &str,
+    trial: &Trial<'_>,
     error: &ValidationError<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -67,6 +89,7 @@ pub(super) fn diagnose(
         path,
         schema_path: error.schema_path().as_str(),
         node,
+        trial,
     };
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
@@ -175,12 +198,12 @@ fn missing_key(site: &Site<'_>, property: &Json) -> Diagnostic {
     }
 }
 
-/// `type`: says what was expected, and to add or remove quotes when that is
-/// all it takes.
+/// `type`: says what was expected, and what to write instead when a value
+/// that validates can be found (quoted, unquoted, with a unit).
 fn wrong_type(site: &Site<'_>, kind: &TypeKind) -> Diagnostic {
     let node = site.node;
     let expected = type_names(kind);
-    let mut d = Diagnostic::error(
+    let d = Diagnostic::error(
         Code::Type,
         format!(
             "`{}` must be {expected}, found {}",
@@ -188,37 +211,122 @@ fn wrong_type(site: &Site<'_>, kind: &TypeKind) -> Diagnostic {
             node.value.type_name()
         ),
     );
-    let written = site.text.get(node.origin.span.clone()).unwrap_or_default();
-    if expected.contains("string") && scalar_text(node).is_some() {
-        d = d.hint(format!("quote the value: `\"{written}\"`"));
-    } else if let Value::String(s) = &node.value {
-        let t = s.trim();
-        let fits = (expected.contains("integer") && t.parse::<i64>().is_ok())
-            || (expected.contains("number") && t.parse::<f64>().is_ok())
-            || (expected.contains("boolean") && (t == "true" || t == "false"));
-        if fits {
-            d = d.hint(format!("remove the quotes: `{t}`"));
-        }
-    }
-    at_value(d, node)
+    let hint = if expected.contains("string") {
+        text_hint(site)
+    } else {
+        unquote_hint(site)
+    };
+    let hint =
+        hint.or_else(|| describe(site.document, site.schema_path).map(|w| format!("expected {w}")));
+    at_value(d.maybe_hint(hint), node)
 }
 
-/// `enum`: lists the choices, and suggests the closest.
+/// A number or a boolean where text is expected: quoted as written when
+/// that validates, a duration with its unit, or what the text means.
+fn text_hint(site: &Site<'_>) -> Option<String> {
+    let written = site.written();
+    match &site.node.value {
+        Value::Boolean(_) => Some(not_a_switch(site)),
+        Value::Integer(_) | Value::Float(_) => {
+            if let Some(fix) = site.first_fit(vec![quoted(written)]) {
+                return Some(format!("quote the value: `{fix}`"));
+            }
+            let unit = site
+                .in_definition("duration")
+                .then(|| duration(written))
+                .flatten()?;
+            let fix = site.first_fit(vec![quoted(&unit)])?;
+            Some(format!(
+                "a duration needs its unit: `{fix}` ({written} seconds; `m` counts minutes, `h` hours)"
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// `true` or `false` where a name or other text is expected: quoting it
+/// would validate and mean something else, so the hint says what the text
+/// is, with the schema's example when it validates.
+fn not_a_switch(site: &Site<'_>) -> String {
+    let property = property_schema(site.document, &site.path);
+    let what = property
+        .and_then(|p| p.get("description"))
+        .and_then(Json::as_str)
+        .map(str::to_string)
+        .or_else(|| describe(site.document, site.schema_path))
+        .unwrap_or_else(|| "text".to_string());
+    let example = property
+        .and_then(|p| p.get("examples"))
+        .and_then(Json::as_array)
+        .and_then(|e| e.first())
+        .and_then(Json::as_str)
+        .and_then(|e| site.first_fit(vec![quoted(e)]));
+    let like = example.map(|e| format!(", like `{e}`")).unwrap_or_default();
+    format!(
+        "`{}` takes text, not `true` or `false` ({what}): write it as a string{like}",
+        site.dotted()
+    )
+}
+
+/// Text where a number or boolean is expected: the value without its
+/// quotes, when that validates.
+fn unquote_hint(site: &Site<'_>) -> Option<String> {
+    let Value::String(s) = &site.node.value else {
+        return None;
+    };
+    let t = s.trim();
+    let mut candidates = Vec::new();
+    if let Ok(n) = t.parse::<i64>() {
+        candidates.push((n.to_string(), Json::from(n)));
+    } else if let Some(n) = t.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+        candidates.push((t.to_string(), Json::Number(n)));
+    }
+    let lower = t.to_ascii_lowercase();
+    if lower == "true" || lower == "false" {
+        candidates.push((lower.clone(), Json::Bool(lower == "true")));
+    }
+    let fix = site.first_fit(candidates)?;
+    Some(format!("remove the quotes: `{fix}`"))
+}
+
+/// `enum`: lists the choices, and suggests the closest. A number written
+/// where the choices are text (`kube_version = 1.35`) is told to quote it,
+/// as written: TOML reads it as a number, which keeps no trailing zeros.
 fn not_a_choice(site: &Site<'_>, options: &Json) -> Diagnostic {
     let choices: Vec<String> = options
         .as_array()
         .map(|a| a.iter().map(json_text).collect())
         .unwrap_or_default();
-    let got = scalar_text(site.node).unwrap_or_default();
-    let d = Diagnostic::error(
-        Code::InvalidValue,
-        format!("invalid value `{got}` for `{}`", site.dotted()),
-    );
-    let d = match did_you_mean(&got, choices.iter().map(String::as_str)) {
-        Some(better) => d
-            .label(format!("did you mean `{better}`?"))
-            .hint(format!("expected {}", one_of(&choices))),
-        None => d.hint(format!("expected {}", one_of(&choices))),
+    let expected = format!("expected {}", one_of(&choices));
+    let d = |got: &str| {
+        Diagnostic::error(
+            Code::InvalidValue,
+            format!("invalid value `{got}` for `{}`", site.dotted()),
+        )
+    };
+    let d = match &site.node.value {
+        Value::String(got) => match did_you_mean(got, choices.iter().map(String::as_str)) {
+            Some(better) => d(got)
+                .label(format!("did you mean `{better}`?"))
+                .hint(expected),
+            None => d(got).hint(expected),
+        },
+        Value::Integer(_) | Value::Float(_) | Value::Boolean(_) => {
+            let written = site.written();
+            let fits = choices.iter().any(|c| c == written);
+            let hint = match site.first_fit(vec![quoted(written)]).filter(|_| fits) {
+                Some(fix) => format!("quote the value: `{fix}`"),
+                None if matches!(site.node.value, Value::Float(_)) => format!(
+                    "write one of {} as a string: TOML reads `{written}` as a number, and a number cannot be trusted to keep trailing zeros (`1.30` is the number `1.3`)",
+                    one_of(&choices)
+                ),
+                None => format!("write one of {} as a string", one_of(&choices)),
+            };
+            d(written).hint(hint)
+        }
+        Value::Datetime(_) | Value::Array(_) | Value::Table(_) => {
+            d(&scalar_text(site.node).unwrap_or_default()).hint(expected)
+        }
     };
     at_value(d, site.node)
 }
@@ -241,8 +349,34 @@ fn malformed(site: &Site<'_>) -> Diagnostic {
         (None, Some(w)) => Some(format!("expected {w}")),
         (problem, None) => problem,
     };
-    let d = Diagnostic::error(Code::InvalidValue, message).maybe_hint(what);
+    let hint = unit_hint(site, &got)
+        .or_else(|| unquote_hint(site).map(|h| format!("{h}, a number")))
+        .or(what);
+    let d = Diagnostic::error(Code::InvalidValue, message).maybe_hint(hint);
     at_value(d, site.node)
+}
+
+/// A duration or a quantity whose unit is missing, spelled out or not one
+/// Kubernetes reads: the spellings that validate, and what each means.
+fn unit_hint(site: &Site<'_>, got: &str) -> Option<String> {
+    if site.in_definition("duration") {
+        let fix = site.first_fit(vec![quoted(&duration(got)?)])?;
+        return Some(format!(
+            "write `{fix}`: a duration is whole seconds written with units, `s`, `m` and `h`, like `10s`, `5m` or `1h30m`"
+        ));
+    }
+    if !site.in_definition("quantity") {
+        return None;
+    }
+    let (fixes, why) = quantity(got)?;
+    let fitting: Vec<String> = fixes
+        .into_iter()
+        .filter_map(|(text, means)| {
+            let fix = site.first_fit(vec![quoted(&text)])?;
+            Some(format!("`{fix}` ({means})"))
+        })
+        .collect();
+    (!fitting.is_empty()).then(|| format!("{why}: write {}", fitting.join(" or ")))
 }
 
 /// Whether the failing keyword belongs to the `version` definition.
@@ -274,10 +408,12 @@ fn no_branch(site: &Site<'_>, context: &[Vec<ValidationError<'_>>], out: &mut Ve
         .and_then(Json::as_array)
         .cloned()
         .unwrap_or_default();
-    match best_branch(site.document, site.node, &alternatives) {
+    let best = best_branch(site.document, site.node, &alternatives)
+        .or_else(|| typed_branch(site.document, site.node, &alternatives));
+    match best {
         Some(i) if !context.get(i).is_none_or(Vec::is_empty) => {
             for inner in &context[i] {
-                diagnose(site.document, site.tree, site.text, inner, out);
+                diagnose(site.document, site.tree, site.text, site.trial, inner, out);
             }
         }
         _ => {
@@ -397,8 +533,8 @@ fn describe(document: &Json, keyword_pointer: &str) -> Option<String> {
     }
 }
 
-/// The oneOf branch the user most likely meant: the one whose keys overlap the
-/// table's keys most, or the first whose type matches a scalar.
+/// The oneOf branch the user most likely meant for a table: the one whose
+/// keys overlap the table's keys most.
 fn best_branch(document: &Json, node: &Node, alternatives: &[Json]) -> Option<usize> {
     let Value::Table(table) = &node.value else {
         return None;
@@ -418,6 +554,69 @@ fn best_branch(document: &Json, node: &Node, alternatives: &[Json]) -> Option<us
         }
     }
     best.map(|(i, _)| i)
+}
+
+/// The oneOf branch a scalar was most likely meant for: the first whose
+/// type (or, for a branch that is itself a `oneOf`, one of whose types) is
+/// the scalar's. A quantity written as `"512MB"` is a malformed string
+/// quantity, not a value of no type at all.
+fn typed_branch(document: &Json, node: &Node, alternatives: &[Json]) -> Option<usize> {
+    let json = match &node.value {
+        Value::String(_) | Value::Datetime(_) => "string",
+        Value::Integer(_) => "integer",
+        Value::Float(_) => "number",
+        Value::Boolean(_) => "boolean",
+        Value::Array(_) | Value::Table(_) => return None,
+    };
+    let matches = |schema: &Json| match schema.get("type").and_then(Json::as_str) {
+        Some("number") => json == "number" || json == "integer",
+        Some(t) => t == json,
+        None => false,
+    };
+    alternatives.iter().position(|alt| {
+        let Some(schema) = resolve(document, alt) else {
+            return false;
+        };
+        matches(schema)
+            || schema
+                .get("oneOf")
+                .and_then(Json::as_array)
+                .is_some_and(|inner| {
+                    inner
+                        .iter()
+                        .filter_map(|i| resolve(document, i))
+                        .any(matches)
+                })
+    })
+}
+
+/// The schema of the key an instance path names, before its `$ref` is
+/// followed (its `description` and `examples` are the key's own), looking
+/// into the branches of a `oneOf` for a key a table branch has.
+fn property_schema<'a>(document: &'a Json, path: &[Step]) -> Option<&'a Json> {
+    let mut node = document;
+    for step in path {
+        let schema = resolve(document, node)?;
+        node = match step {
+            Step::Key(k) => {
+                let branches = schema.get("oneOf").and_then(Json::as_array);
+                std::iter::once(schema)
+                    .chain(
+                        branches
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|b| resolve(document, b)),
+                    )
+                    .find_map(|s| {
+                        s.get("properties")
+                            .and_then(|p| p.get(k.as_str()))
+                            .or_else(|| s.get("additionalProperties").filter(|a| a.is_object()))
+                    })?
+            }
+            Step::Index(_) => schema.get("items")?,
+        };
+    }
+    Some(node)
 }
 
 fn type_names(kind: &TypeKind) -> String {

@@ -9,6 +9,7 @@
 //! stage's job.
 
 mod diagnose;
+mod hints;
 
 pub use diagnose::steps;
 
@@ -20,6 +21,7 @@ use serde_json::Value as Json;
 use crate::diag::Diagnostic;
 use crate::input::tree::Node;
 use diagnose::diagnose;
+use hints::Trial;
 
 pub const SERVICE_SCHEMA: &str = include_str!("../../schemas/service.schema.json");
 pub const ENVIRONMENT_SCHEMA: &str = include_str!("../../schemas/environment.schema.json");
@@ -105,11 +107,15 @@ pub fn validate(kind: Kind, tree: &Node, text: &str) -> Vec<Diagnostic> {
         return Vec::new();
     }
     let mut out = Vec::new();
+    let trial = Trial {
+        validator: &compiled.validator,
+        instance: &instance,
+    };
     for error in compiled.validator.iter_errors(&instance) {
         if kind == Kind::Overlay && only_for_services(&error) {
             continue;
         }
-        diagnose(&compiled.document, tree, text, &error, &mut out);
+        diagnose(&compiled.document, tree, text, &trial, &error, &mut out);
     }
     out
 }
@@ -262,8 +268,12 @@ mod tests {
             let tree = parse(FileId(0), text).unwrap();
             let instance = tree.to_json();
             let mut want = Vec::new();
+            let trial = Trial {
+                validator: &own,
+                instance: &instance,
+            };
             for error in own.iter_errors(&instance) {
-                diagnose(&document, &tree, text, &error, &mut want);
+                diagnose(&document, &tree, text, &trial, &error, &mut want);
             }
             assert_eq!(want.is_empty(), text == "replicas = 3\n", "{text}");
             let got = validate(Kind::Overlay, &tree, text);

@@ -42,6 +42,7 @@ cases! {
     crd_custom_resource_typos: "crd-custom-resource-typos",
     crd_files_invalid: "crd-files-invalid",
     crd_unserved_version: "crd-unserved-version",
+    cron_never_fires: "cron-never-fires",
     cronjob_name_too_long: "cronjob-name-too-long",
     daemonset_wrong_keys: "daemonset-wrong-keys",
     diff_against_nothing: "diff-against-nothing",
@@ -54,6 +55,7 @@ cases! {
     env_reference_order: "env-reference-order",
     env_undefined: "env-undefined",
     every_problem_at_once: "every-problem-at-once",
+    finding_names_every_layer: "finding-names-every-layer",
     gitops_bad_branch: "gitops-bad-branch",
     gitops_path_clash: "gitops-path-clash",
     httproute_kind_capitals: "httproute-kind-capitals",
@@ -87,6 +89,7 @@ cases! {
     secret_literal: "secret-literal",
     security_profile_refused: "security-profile-refused",
     service_name_starts_with_digit: "service-name-starts-with-digit",
+    time_zone_unknown: "time-zone-unknown",
     typo_in_overlay: "typo-in-overlay",
     typo_in_service: "typo-in-service",
     unknown_environment_flag: "unknown-environment-flag",
@@ -141,4 +144,23 @@ fn every_case_folder_has_a_test() {
         incomplete.is_empty(),
         "case folders without a case.toml: {incomplete:?}"
     );
+}
+
+/// A suggestion is printed once a diagnostic: under the caret or in the
+/// help line, never in both (the help alone when JSON records need it).
+#[test]
+fn no_diagnostic_asks_did_you_mean_twice() {
+    for folder in CASES {
+        let path = repo_root()
+            .join("tests/cases")
+            .join(folder)
+            .join("case.toml");
+        let text = fs::read_to_string(path).unwrap();
+        for block in text.split("\n\n") {
+            assert!(
+                block.matches("did you mean").count() <= 1,
+                "{folder}: \"did you mean\" twice in\n{block}"
+            );
+        }
+    }
 }

@@ -476,6 +476,7 @@ fn node(value: &Json, file: FileId) -> Node {
         value,
         origin: Origin { file, span: 0..0 },
         key: None,
+        overrode: Vec::new(),
     }
 }
 
