@@ -9,8 +9,9 @@
 //! writes YAML; [`git`] drives git without knowing manifold; [`compile`] runs
 //! the stages for every (environment, service) pair. On top: [`output`] puts
 //! the tree on disk, [`diff`] compares two trees and [`gitops`] publishes to
-//! and reads from the gitops branches. ARCHITECTURE.md has the map. The
-//! library never prints and never exits.
+//! and reads from the gitops branches; [`scaffold`] has the files of a new
+//! repository. ARCHITECTURE.md has the map. The library never prints and
+//! never exits.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod check;
@@ -25,4 +26,5 @@ pub mod kube;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod scaffold;
 pub mod schema;
