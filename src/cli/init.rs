@@ -94,10 +94,15 @@ pub fn init(dir: &Path, ci: Option<CiArg>, envs: &[String]) -> Result<ExitCode> 
 pub fn new(place: &Place, name: &str, kind: KindArg) -> Result<ExitCode> {
     if !place.root.join("environments").is_dir() {
         return Ok(refuse(&Refused {
-            message: format!(
-                "no configuration repository: no `environments/` in `{}` or above",
-                shown(&place.base)
-            ),
+            message: match place.searched {
+                true => {
+                    "no configuration repository: no `environments/` in this folder or above".into()
+                }
+                false => format!(
+                    "no configuration repository: no `environments/` in `{}`",
+                    shown(&place.root)
+                ),
+            },
             hint: "run it inside a repository, pass `-C <dir>`, or create one with `manifold init`"
                 .into(),
         }));

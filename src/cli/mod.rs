@@ -185,6 +185,8 @@ pub struct Place {
     /// Where relative paths of the command line start: `-C`, or the
     /// current folder.
     pub base: PathBuf,
+    /// Whether the repository was looked for upward (no `-C`).
+    pub searched: bool,
 }
 
 impl Place {
@@ -193,11 +195,16 @@ impl Place {
             Some(dir) => Place {
                 root: dir.clone(),
                 base: dir,
+                searched: false,
             },
             None => {
                 let base = PathBuf::from(".");
                 let root = load::find_root(&base).unwrap_or_else(|| base.clone());
-                Place { root, base }
+                Place {
+                    root,
+                    base,
+                    searched: true,
+                }
             }
         }
     }
@@ -206,6 +213,8 @@ impl Place {
     pub fn arg(&self, path: &Path) -> PathBuf {
         if path.is_absolute() || self.base == Path::new(".") {
             path.to_path_buf()
+        } else if path == Path::new(".") {
+            self.base.clone()
         } else {
             self.base.join(path)
         }
