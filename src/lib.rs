@@ -10,8 +10,8 @@
 //! the stages for every (environment, service) pair. On top: [`output`] puts
 //! the tree on disk, [`diff`] compares two trees and [`gitops`] publishes to
 //! and reads from the gitops branches; [`import`] turns existing Kubernetes
-//! YAML into services. ARCHITECTURE.md has the map. The
-//! library never prints and never exits.
+//! YAML into services; [`scaffold`] has the files of a new repository.
+//! ARCHITECTURE.md has the map. The library never prints and never exits.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod check;
@@ -27,4 +27,5 @@ pub mod kube;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod scaffold;
 pub mod schema;

@@ -40,11 +40,6 @@ pub fn build(root: &Path, envs: &[String], out: PathBuf, format: Format) -> Resu
         leak(project, compiled);
         return Ok(exit(false));
     }
-    let out = if out.is_absolute() {
-        out
-    } else {
-        root.join(out)
-    };
     let written = write(&out, &compiled, envs)?;
     if format == Format::Human {
         eprintln!(

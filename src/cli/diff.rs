@@ -14,10 +14,10 @@ use manifold::gitops::{self, Baseline};
 use manifold::input::load;
 
 use super::report::{check_branch, exit, report};
-use super::{DiffFormat, Format};
+use super::{DiffFormat, Format, Place};
 
 pub fn diff(
-    root: &Path,
+    place: &Place,
     envs: &[String],
     against: Option<&str>,
     branch: &str,
@@ -25,12 +25,15 @@ pub fn diff(
     exit_code: bool,
 ) -> Result<ExitCode> {
     check_branch(branch)?;
+    let root = &place.root;
     let project = load::load(root)?;
     let compiled = compile::compile(&project, envs)?;
     if !report(&compiled.diagnostics, &project.sources, Format::Human)? {
         return Ok(exit(false));
     }
-    let dir = against.map(|a| root.join(a)).filter(|d| d.is_dir());
+    let dir = against
+        .map(|a| place.arg(Path::new(a)))
+        .filter(|d| d.is_dir());
     let changes: Vec<EnvChanges> = match (against, dir) {
         (Some(name), Some(dir)) => compiled
             .environments

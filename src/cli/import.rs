@@ -22,12 +22,14 @@ pub struct Options {
     pub strict: bool,
 }
 
-pub fn import(root: &Path, paths: &[PathBuf], options: Options) -> Result<ExitCode> {
+/// Imports `paths` (relative to `base`, where the command runs) into the
+/// repository at `root`.
+pub fn import(root: &Path, base: &Path, paths: &[PathBuf], options: Options) -> Result<ExitCode> {
     if paths.is_empty() {
         anyhow::bail!("name the files or folders to import, or `-` for standard input");
     }
     let request = Request {
-        inputs: inputs(root, paths)?,
+        inputs: inputs(base, paths)?,
         environments: environments(root)?,
     };
     let imported = match import::import(&request) {
@@ -96,11 +98,12 @@ pub fn import(root: &Path, paths: &[PathBuf], options: Options) -> Result<ExitCo
 
 /// Each path's texts: a file, every `.yaml`, `.yml` and `.json` file under
 /// a folder (sorted), or standard input for `-`. Relative paths are
-/// relative to `-C`'s folder, and shown as given.
-fn inputs(root: &Path, paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>> {
+/// relative to `base` (`-C`'s folder, or where the command runs), and shown
+/// as given.
+fn inputs(base: &Path, paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
     for given in paths {
-        let p = &root.join(given);
+        let p = &base.join(given);
         if given.as_os_str() == "-" {
             let mut bytes = Vec::new();
             std::io::stdin()

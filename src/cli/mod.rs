@@ -1,17 +1,20 @@
 //! The command line: arguments, one module a command, and how results are
 //! printed. Only this folder and `main.rs` print or choose exit codes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use manifold::input::load;
 use manifold::model::DEFAULT_BRANCH;
 
 mod build;
 mod diff;
+mod docs;
 mod import;
+mod init;
 mod publish;
 mod report;
 
@@ -19,10 +22,19 @@ mod report;
 #[command(
     name = "manifold",
     version,
-    about = "Compile TOML service definitions into Kubernetes YAML for GitOps"
+    about = "Compile TOML service definitions into Kubernetes YAML for GitOps",
+    long_about = "Compile TOML service definitions into Kubernetes YAML for GitOps.\n\n\
+        A configuration repository holds services/<name>.toml, environments/<env>.toml \
+        and overlays environments/<env>/<service>.toml. manifold works on the nearest \
+        folder holding environments/, from the current folder up (or on -C DIR); paths \
+        given on the command line are relative to where it runs, defaults such as out/ \
+        to the repository.\n\n\
+        Exit codes: 0 clean, 1 problems in the input (or changes, with diff --exit-code), \
+        2 manifold itself failed."
 )]
 pub struct Cli {
-    /// Run as if started in DIR.
+    /// Work on the repository in DIR (no search upward); paths given on the
+    /// command line are relative to DIR.
     #[arg(short = 'C', global = true, value_name = "DIR")]
     dir: Option<PathBuf>,
     /// Worker threads (default: one per core).
@@ -39,6 +51,8 @@ enum Command {
         /// Only these environments (repeatable).
         #[arg(short = 'e', long = "env", value_name = "ENV")]
         envs: Vec<String>,
+        /// How diagnostics are printed: for people on stderr, or as one JSON
+        /// document on stdout.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
@@ -47,9 +61,11 @@ enum Command {
         /// Only these environments (repeatable).
         #[arg(short = 'e', long = "env", value_name = "ENV")]
         envs: Vec<String>,
-        /// Output directory.
-        #[arg(short = 'o', long = "out", value_name = "DIR", default_value = "out")]
-        out: PathBuf,
+        /// Output directory [default: out in the repository].
+        #[arg(short = 'o', long = "out", value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// How diagnostics are printed: for people on stderr, or as one JSON
+        /// document on stdout.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
@@ -66,6 +82,8 @@ enum Command {
         /// Gitops branch of environments that do not name one.
         #[arg(long, value_name = "NAME", default_value = DEFAULT_BRANCH)]
         branch: String,
+        /// How the changes are printed: a unified diff per object, Markdown
+        /// for a merge-request comment, or JSON.
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
         /// Exit with 1 when there are changes, 0 when there are none.
@@ -113,6 +131,55 @@ enum Command {
         #[arg(long)]
         allow_older: bool,
     },
+    /// Create a configuration repository: environments, an example service,
+    /// editor schemas, .gitignore, the pre-commit hook and a CI file.
+    Init {
+        /// Folder of the new repository (created if missing).
+        #[arg(value_name = "DIR", default_value = ".")]
+        path: PathBuf,
+        /// Also write the CI jobs for GitLab (.gitlab-ci.yml and
+        /// ci/manifold.yml) or GitHub Actions (.github/workflows/).
+        #[arg(long, value_enum, value_name = "CI")]
+        ci: Option<init::CiArg>,
+        /// The environments, in order, separated by commas.
+        #[arg(
+            long,
+            value_name = "ENV,...",
+            value_delimiter = ',',
+            default_value = "dev,prod"
+        )]
+        envs: Vec<String>,
+    },
+    /// Add a service file, services/SERVICE.toml, with the keys its kind
+    /// needs.
+    New {
+        /// Name of the service: the file's name, and its objects'.
+        #[arg(value_name = "SERVICE")]
+        name: String,
+        /// Workload kind of the service.
+        #[arg(long, value_enum, default_value_t = init::KindArg::Deployment)]
+        kind: init::KindArg,
+    },
+    /// Write the JSON schemas of service, environment and overlay files, for
+    /// editors (taplo, Even Better TOML).
+    Schema {
+        /// Folder to write them to [default: schemas in the repository].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Print the shell completion script for SHELL.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page manifold(1), or write every page into a folder.
+    Man {
+        /// Write manifold.1 and a page for each command
+        /// (manifold-build.1, ...) into DIR instead.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -128,6 +195,51 @@ pub enum DiffFormat {
     Json,
 }
 
+/// Where a command works: the repository, and the folder that paths given
+/// on the command line are relative to.
+pub struct Place {
+    /// The configuration repository: `-C`, or the nearest folder holding
+    /// `environments/` from the current folder up, or the current folder.
+    pub root: PathBuf,
+    /// Where relative paths of the command line start: `-C`, or the
+    /// current folder.
+    pub base: PathBuf,
+    /// Whether the repository was looked for upward (no `-C`).
+    pub searched: bool,
+}
+
+impl Place {
+    fn new(dir: Option<PathBuf>) -> Place {
+        match dir {
+            Some(dir) => Place {
+                root: dir.clone(),
+                base: dir,
+                searched: false,
+            },
+            None => {
+                let base = PathBuf::from(".");
+                let root = load::find_root(&base).unwrap_or_else(|| base.clone());
+                Place {
+                    root,
+                    base,
+                    searched: true,
+                }
+            }
+        }
+    }
+
+    /// A path given on the command line.
+    pub fn arg(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() || self.base == Path::new(".") {
+            path.to_path_buf()
+        } else if path == Path::new(".") {
+            self.base.clone()
+        } else {
+            self.base.join(path)
+        }
+    }
+}
+
 pub fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(n) = cli.jobs {
         rayon::ThreadPoolBuilder::new()
@@ -135,24 +247,39 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             .build_global()
             .context("cannot start worker threads")?;
     }
-    let root = cli.dir.unwrap_or_else(|| PathBuf::from("."));
+    let place = Place::new(cli.dir);
+    let root = &place.root;
     match cli.command {
-        Command::Validate { envs, format } => build::validate(&root, &envs, format),
-        Command::Build { envs, out, format } => build::build(&root, &envs, out, format),
+        Command::Validate { envs, format } => build::validate(root, &envs, format),
+        Command::Build { envs, out, format } => {
+            let out = match out {
+                Some(out) => place.arg(&out),
+                None => root.join("out"),
+            };
+            build::build(root, &envs, out, format)
+        }
         Command::Diff {
             envs,
             against,
             branch,
             format,
             exit_code,
-        } => diff::diff(&root, &envs, against.as_deref(), &branch, format, exit_code),
+        } => diff::diff(
+            &place,
+            &envs,
+            against.as_deref(),
+            &branch,
+            format,
+            exit_code,
+        ),
         Command::Import {
             paths,
             dry_run,
             force,
             strict,
         } => import::import(
-            &root,
+            root,
+            &place.base,
             &paths,
             import::Options {
                 dry_run,
@@ -168,7 +295,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             take_over,
             allow_older,
         } => publish::publish(
-            &root,
+            root,
             &branch,
             message.as_deref(),
             dry_run,
@@ -178,5 +305,53 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 allow_older,
             },
         ),
+        Command::Init { path, ci, envs } => init::init(&place.arg(&path), ci, &envs),
+        Command::New { name, kind } => init::new(&place, &name, kind),
+        Command::Schema { out } => {
+            let out = match out {
+                Some(out) => place.arg(&out),
+                None => root.join(manifold::scaffold::SCHEMA_DIR),
+            };
+            init::schema(&out)
+        }
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man { out } => docs::man(out.map(|o| place.arg(&o)).as_deref()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every flag and argument of every command says what it is for, in
+    /// `--help`, the man pages and the completions alike.
+    #[test]
+    fn every_argument_has_help() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands() {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {}", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut command = Cli::command();
+        command.build();
+        let mut missing = Vec::new();
+        walk(&command, "manifold", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:?}");
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

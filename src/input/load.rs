@@ -155,6 +155,28 @@ pub fn is_input(path: &str) -> bool {
     classify(path).is_some()
 }
 
+/// The configuration repository a command started in `start` works on: the
+/// nearest of `start` and its parents that holds an `environments/`
+/// folder, as git looks for `.git`. The result is `start` joined with as
+/// many `..` as folders were climbed, so paths shown from it stay relative
+/// to where the command runs. `None` when no folder up to the file system's
+/// root has one.
+pub fn find_root(start: &Path) -> Option<PathBuf> {
+    let absolute = start.canonicalize().ok()?;
+    let mut relative = start.to_path_buf();
+    for dir in absolute.ancestors() {
+        if dir.join("environments").is_dir() {
+            return Some(relative);
+        }
+        relative = if relative == Path::new(".") {
+            PathBuf::from("..")
+        } else {
+            relative.join("..")
+        };
+    }
+    None
+}
+
 /// Reads the repository at `root`. I/O failures are errors; problems with the
 /// files' content are diagnostics in the returned project.
 pub fn load(root: &Path) -> Result<Project> {
@@ -168,7 +190,7 @@ pub fn load(root: &Path) -> Result<Project> {
                     Code::Layout,
                     format!("no `{what}/` directory in `{}`", root.display()),
                 )
-                .hint("run manifold at the top of a configuration repository, or pass `-C <dir>`"),
+                .hint("run manifold in a configuration repository (a folder with `services/` and `environments/`, or one below it), pass `-C <dir>`, or create one with `manifold init`"),
             );
         }
     }

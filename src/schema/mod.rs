@@ -2,6 +2,9 @@
 //!
 //! The schemas in `schemas/` are embedded and compiled on first use, once per
 //! process: one validator for services and overlays, one for environments.
+//! Each file is self-contained (the environment and overlay schemas carry a
+//! copy of the service schema's `$defs`), so an editor reads the very files
+//! embedded here, and `manifold schema` writes them out unchanged.
 //! A schema error arrives as an instance path; `diagnose.rs` walks the spanned
 //! tree along it to find the key or value to underline, and reads the schema
 //! itself to suggest the key the user probably meant. It checks shape only:
@@ -25,6 +28,15 @@ use hints::Trial;
 
 pub const SERVICE_SCHEMA: &str = include_str!("../../schemas/service.schema.json");
 pub const ENVIRONMENT_SCHEMA: &str = include_str!("../../schemas/environment.schema.json");
+pub const OVERLAY_SCHEMA: &str = include_str!("../../schemas/overlay.schema.json");
+
+/// The input schemas as files: the name `manifold schema` writes each under,
+/// and its text.
+pub const FILES: [(&str, &str); 3] = [
+    ("service.schema.json", SERVICE_SCHEMA),
+    ("environment.schema.json", ENVIRONMENT_SCHEMA),
+    ("overlay.schema.json", OVERLAY_SCHEMA),
+];
 
 /// Which schema a file is checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,17 +64,12 @@ fn service_schema() -> &'static Json {
 }
 
 /// Compiles the schema of a service (`Kind::Service`, which also checks
-/// overlays) or of an environment. The environment schema references the
-/// service schema's definitions as `service.schema.json#/$defs/...`, so
-/// editors can resolve them as files; here they are copied in.
+/// overlays) or of an environment.
 fn compile(kind: Kind) -> Compiled {
     let mut document: Json = match kind {
         Kind::Service | Kind::Overlay => service_schema().clone(),
         Kind::Environment => {
-            let local = ENVIRONMENT_SCHEMA.replace("\"service.schema.json#", "\"#");
-            let mut env: Json = serde_json::from_str(&local).expect("embedded schema is JSON");
-            env["$defs"] = service_schema()["$defs"].clone();
-            env
+            serde_json::from_str(ENVIRONMENT_SCHEMA).expect("embedded schema is JSON")
         }
     };
     // Editors use the descriptive `$schema`; validation is always 2020-12.
@@ -248,10 +255,8 @@ mod tests {
     #[test]
     fn overlays_get_the_diagnostics_of_a_schema_of_their_own() {
         // The overlay schema as it reads in `schemas/overlay.schema.json`.
-        let document = serde_json::json!({
-            "$ref": "#/$defs/service",
-            "$defs": service_schema()["$defs"].clone(),
-        });
+        let mut document: Json = serde_json::from_str(OVERLAY_SCHEMA).unwrap();
+        document.as_object_mut().unwrap().remove("$schema");
         let own = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
             .build(&document)

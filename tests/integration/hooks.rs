@@ -1,4 +1,5 @@
-//! The pre-commit hook, run by the real pre-commit framework. The test has
+//! The pre-commit hook, run by the real pre-commit framework with the
+//! `.pre-commit-config.yaml` that `manifold init` writes. The test has
 //! pre-commit build manifold from source with cargo, which takes minutes, so
 //! it is `#[ignore]`d: `.ci/run` runs it with
 //! `cargo test --locked --test integration -- --ignored`.
@@ -9,9 +10,13 @@ use std::path::{Path, PathBuf};
 use crate::support::git::GitRepo;
 use crate::support::*;
 
+/// The release tag the configuration `init` writes pins.
+const TAG: &str = concat!("v", env!("CARGO_PKG_VERSION"));
+
 /// A git repository holding this repository's sources as one commit, for
-/// pre-commit's `repo:`. The commit has fixed metadata, so unchanged sources
-/// give the same `rev` and pre-commit reuses the manifold it built before.
+/// pre-commit's `repo:`, tagged as the release process tags a release (an
+/// annotated `v<version>`). The commit has fixed metadata, so unchanged
+/// sources give the same commit, returned here.
 fn hook_repository(dir: &Path) -> String {
     require("git");
     let _ = fs::remove_dir_all(dir);
@@ -24,7 +29,7 @@ fn hook_repository(dir: &Path) -> String {
     ] {
         fs::copy(repo_root().join(file), dir.join(file)).unwrap();
     }
-    for sub in ["src", "schemas"] {
+    for sub in ["src", "schemas", "ci"] {
         overlay_dir(&repo_root().join(sub), &dir.join(sub));
     }
     let git = |args: &[&str]| {
@@ -56,10 +61,12 @@ fn hook_repository(dir: &Path) -> String {
     git(&["init", "-q"]);
     git(&["add", "-A"]);
     git(&["commit", "-q", "-m", "manifold sources under test"]);
+    git(&["tag", "-a", TAG, "-m", &format!("manifold {TAG}")]);
     git(&["rev-parse", "HEAD"])
 }
 
-/// The hook a configuration repository uses through the real pre-commit
+/// The hook a configuration repository uses, as `manifold init` writes
+/// it (`language: rust` at a release tag), through the real pre-commit
 /// framework (from PyPI), with manifold built by pre-commit's Rust support:
 /// a clean commit passes, a typo is rejected with its location.
 #[test]
@@ -68,23 +75,36 @@ fn the_pre_commit_hook_passes_a_clean_commit_and_rejects_a_typo() {
     // pre-commit builds the hook with cargo.
     require("cargo");
     let cache = repo_root().join("target/pre-commit");
-    let rev = hook_repository(&cache.join("hook-repo"));
-    let repo = GitRepo::new("minimal");
-    repo.write(
-        ".pre-commit-config.yaml",
-        &format!(
-            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: manifold-validate\n",
-            cache.join("hook-repo").display()
-        ),
-    );
-    repo.commit_all("use the manifold hook");
+    let commit = hook_repository(&cache.join("hook-repo"));
+    let repo = GitRepo::empty();
+    assert_eq!(repo.manifold(&["init"]).code, 0);
+    repo.init();
+    // The configuration as written, but for the one line it asks to change.
+    let config = repo.path.join(".pre-commit-config.yaml");
+    let written = fs::read_to_string(&config).unwrap();
+    let url = "https://git.example.com/platform/manifold.git  # CHANGE ME: manifold's sources";
+    assert!(written.contains(&format!("rev: {TAG}\n")), "{written}");
+    let local = written.replace(url, &cache.join("hook-repo").display().to_string());
+    assert_ne!(local, written);
+    repo.write(".pre-commit-config.yaml", &local);
+    repo.commit_all("a new configuration repository");
+    // pre-commit keeps one build per repository and `rev`; the tag names
+    // other sources when they change, so each commit gets its own store.
+    let home = cache.join(format!("home-{}", &commit[..12]));
+    for entry in fs::read_dir(&cache).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("home") && path != home {
+            let _ = fs::remove_dir_all(&path);
+        }
+    }
     // Not isolated from HOME: pre-commit runs cargo, which needs the
     // toolchain. The repository's identity is in its own config.
     let command = |program: &Path, args: &[&str]| {
         let mut cmd = std::process::Command::new(program);
         cmd.current_dir(&repo.path)
             .args(args)
-            .env("PRE_COMMIT_HOME", cache.join("home"))
+            .env("PRE_COMMIT_HOME", &home)
             // Keeps compiled dependencies between runs when the sources change.
             .env("CARGO_TARGET_DIR", cache.join("cargo-target"))
             .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -121,15 +141,24 @@ fn the_pre_commit_hook_passes_a_clean_commit_and_rejects_a_typo() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("(no files to check)Skipped"), "{out}");
 
+    // `pre-commit autoupdate` pins the newest release: the tag as written.
+    let (code, out) = command(&pre_commit, &["autoupdate"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(fs::read_to_string(&config).unwrap(), local);
+
     // A real commit through the installed hook.
     let (code, out) = command(&pre_commit, &["install"]);
     assert_eq!(code, 0, "{out}");
     let head = repo.rev("HEAD").unwrap();
-    fs::copy(
-        repo_root().join("tests/cases/typo-in-service/repo/services/web.toml"),
-        repo.path.join("services/web.toml"),
-    )
-    .unwrap();
+    let web = fs::read_to_string(repo.path.join("services/web.toml")).unwrap();
+    let line = 1 + web
+        .lines()
+        .position(|l| l.starts_with("period = "))
+        .unwrap();
+    repo.write(
+        "services/web.toml",
+        &web.replace("period = ", "periodSecods = "),
+    );
     repo.git(&["add", "-A"]);
     let git = PathBuf::from("git");
     let (code, out) = command(&git, &["commit", "-q", "-m", "typo"]);
@@ -138,17 +167,14 @@ fn the_pre_commit_hook_passes_a_clean_commit_and_rejects_a_typo() {
         "manifold validate",
         "Failed",
         "error: unknown key `periodSecods`",
-        "--> services/web.toml:11:1",
+        &format!("--> services/web.toml:{line}:1"),
         "did you mean `period`?",
         "= help: replace `periodSecods` with `period`",
     ] {
         assert!(out.contains(wanted), "`{wanted}` missing from:\n{out}");
     }
     assert_eq!(repo.rev("HEAD").unwrap(), head, "the commit was rejected");
-    let fixed = fs::read_to_string(repo.path.join("services/web.toml"))
-        .unwrap()
-        .replace("periodSecods", "period");
-    repo.write("services/web.toml", &fixed);
+    repo.write("services/web.toml", &web);
     repo.git(&["add", "-A"]);
     let (code, out) = command(&git, &["commit", "-q", "-m", "fixed"]);
     assert_eq!(code, 0, "{out}");

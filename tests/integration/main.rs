@@ -4,7 +4,8 @@
 //! Most command-line checks are data cases in `tests/cases/` (see `cases`).
 //! The other tests drive the binary directly and use the real tools the
 //! output is for: PyYAML and ruamel.yaml, kubernetes-validate, kubectl, git,
-//! pre-commit and check-jsonschema. A missing tool fails its test with the
+//! pre-commit, check-jsonschema and taplo, and bash and man for the
+//! completions and the man pages. A missing tool fails its test with the
 //! command that installs it; nothing is skipped.
 //!
 //! `MANIFOLD_BLESS=1 cargo test --test integration` rewrites what is generated
@@ -24,7 +25,9 @@ mod daemon_set;
 mod deploy;
 mod diff;
 mod diff_safety;
+mod editor_schemas;
 mod env;
+mod first_hour;
 mod hints;
 mod hooks;
 mod house;
@@ -41,4 +44,5 @@ mod publish;
 mod publish_safety;
 mod reference;
 mod route;
+mod scaffold;
 mod wording;

@@ -33,25 +33,52 @@ impl GitRepo {
     /// A copy of `tests/fixtures/<fixture>` (or of the bundled example when
     /// `fixture` is `example`), committed as the first commit of `main`.
     pub fn new(fixture: &str) -> GitRepo {
+        let repo = GitRepo::empty();
+        if fixture == "example" {
+            for dir in ["services", "environments"] {
+                overlay_dir(&repo_root().join(dir), &repo.path.join(dir));
+            }
+        } else {
+            overlay_dir(
+                &repo_root().join("tests/fixtures").join(fixture),
+                &repo.path,
+            );
+        }
+        repo.init();
+        repo.commit_all("initial configuration");
+        repo
+    }
+
+    /// An empty folder, not yet under git, with the isolated home of
+    /// [`GitRepo::new`].
+    pub fn empty() -> GitRepo {
         super::require("git");
         let tmp = tempfile::tempdir().unwrap();
         let home = tmp.path().join("home");
         fs::create_dir_all(&home).unwrap();
         let path = tmp.path().join("config");
         fs::create_dir_all(&path).unwrap();
-        if fixture == "example" {
-            for dir in ["services", "environments"] {
-                overlay_dir(&repo_root().join(dir), &path.join(dir));
-            }
-        } else {
-            overlay_dir(&repo_root().join("tests/fixtures").join(fixture), &path);
-        }
-        let repo = GitRepo { tmp, path, home };
-        repo.git(&["-c", "init.defaultBranch=main", "init", "-q"]);
-        repo.git(&["config", "user.name", "Test Author"]);
-        repo.git(&["config", "user.email", "author@example.com"]);
-        repo.commit_all("initial configuration");
-        repo
+        GitRepo { tmp, path, home }
+    }
+
+    /// `git init` with `main` checked out and the test identity.
+    pub fn init(&self) {
+        self.git(&["-c", "init.defaultBranch=main", "init", "-q"]);
+        self.git(&["config", "user.name", "Test Author"]);
+        self.git(&["config", "user.email", "author@example.com"]);
+    }
+
+    /// The isolated home folder every process of the repository runs with.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// A process of `program` in `dir`, isolated like git and manifold.
+    pub fn process(&self, program: &Path, dir: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(dir);
+        isolate(&mut cmd, &self.home);
+        cmd
     }
 
     fn command(&self, program: &str, dir: &Path) -> Command {

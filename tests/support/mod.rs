@@ -24,9 +24,16 @@ pub struct Run {
 
 /// Runs `manifold -C dir args...` with a clean, colourless environment.
 pub fn manifold(dir: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["-C", dir.to_str().expect("test paths are UTF-8")];
+    all.extend(args);
+    manifold_in(Path::new("."), &all)
+}
+
+/// Runs `manifold args...` in the folder `cwd`, as a user would there,
+/// with a clean, colourless environment.
+pub fn manifold_in(cwd: &Path, args: &[&str]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_manifold"))
-        .arg("-C")
-        .arg(dir)
+        .current_dir(cwd)
         .args(args)
         .env("NO_COLOR", "1")
         .env_remove("CLICOLOR_FORCE")
@@ -274,4 +281,53 @@ pub fn toml_string(s: &str) -> String {
 pub fn append(path: &Path, extra: &str) {
     let text = fs::read_to_string(path).unwrap();
     fs::write(path, text + extra).unwrap();
+}
+
+/// Compares `tree` with the committed files of `tests/expected/<name>/`;
+/// `MANIFOLD_BLESS=1` writes `tree` there instead.
+pub fn assert_snapshot(tree: &BTreeMap<String, Vec<u8>>, name: &str) {
+    let expected = repo_root().join("tests/expected").join(name);
+    if blessing() {
+        let _ = fs::remove_dir_all(&expected);
+        for (path, content) in tree {
+            let target = expected.join(path);
+            fs::create_dir_all(target.parent().unwrap()).unwrap();
+            fs::write(target, content).unwrap();
+        }
+    }
+    assert_same_tree(
+        tree,
+        &read_tree(&expected),
+        &format!(
+            "tests/expected/{name} is not what the test produced; review and refresh with `MANIFOLD_BLESS=1 cargo test --test integration`"
+        ),
+    );
+}
+
+/// `taplo check` (the engine of editors' TOML schema checks, from the
+/// venv) on `files` in `dir`, offline and without colours.
+pub fn taplo_check(dir: &Path, files: &[String]) -> Run {
+    let output = Command::new(pytool("taplo"))
+        .current_dir(dir)
+        .args(["check", "--colors", "never", "--no-auto-config"])
+        .args(files)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("taplo runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The TOML files of a configuration repository's `services/` and
+/// `environments/`, relative to it, sorted.
+pub fn input_files(dir: &Path) -> Vec<String> {
+    read_tree(dir)
+        .into_keys()
+        .filter(|p| {
+            (p.starts_with("services/") || p.starts_with("environments/")) && p.ends_with(".toml")
+        })
+        .collect()
 }

@@ -269,3 +269,18 @@ fn toml_key(k: &str) -> String {
         serde_json::to_string(k).unwrap()
     }
 }
+
+/// `schema` (the text of the environment or overlay schema) with its
+/// `$ref`s into the service schema made local and, as its last key, the
+/// service schema's `$defs` block copied as written.
+pub fn with_service_defs(schema: &str, service: &str) -> String {
+    const DEFS: &str = "\n  \"$defs\": {";
+    let block = &service[service.find(DEFS).expect("the service schema has $defs") + 1..];
+    let block = block.trim_end().strip_suffix('}').unwrap().trim_end();
+    let own = schema.replace("\"service.schema.json#", "\"#");
+    let own = match own.find(DEFS) {
+        Some(at) => own[..at].trim_end_matches(','),
+        None => own.trim_end().strip_suffix('}').unwrap().trim_end(),
+    };
+    format!("{own},\n{block}\n}}\n")
+}

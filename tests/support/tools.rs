@@ -4,7 +4,7 @@
 //! From `PATH`: `git`, `kubectl`, `python3` (to create the venv) and `cargo`
 //! (the pre-commit test). From the venv `scripts/pytools` creates in
 //! `target/pytools` from `tests/requirements.txt`: PyYAML, ruamel.yaml,
-//! kubernetes-validate, pre-commit and check-jsonschema.
+//! kubernetes-validate, pre-commit, check-jsonschema and taplo.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,6 +24,8 @@ const INSTALL: &[(&str, &str)] = &[
         "cargo",
         "curl --proto '=https' -sSf https://sh.rustup.rs | sh",
     ),
+    ("bash", "apt-get install bash"),
+    ("man", "apt-get install man-db"),
 ];
 
 /// The path of `program` found on `PATH`, if any.
