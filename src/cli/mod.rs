@@ -11,6 +11,7 @@ use manifold::model::DEFAULT_BRANCH;
 
 mod build;
 mod diff;
+mod explain;
 mod import;
 mod publish;
 mod report;
@@ -89,6 +90,29 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Show where the values of a merged service come from: the layer and
+    /// line that set each, and the values it overrode.
+    Explain {
+        /// The environment.
+        #[arg(short = 'e', long = "env", value_name = "ENV")]
+        env: String,
+        /// The service: its file name without `.toml`.
+        #[arg(value_name = "SERVICE")]
+        service: String,
+        /// One key and its chain of layers: `resources.cpu.limit`,
+        /// `env.LOG_LEVEL`, `tracks.canary.weight`.
+        #[arg(value_name = "KEY.PATH", conflicts_with = "object")]
+        key: Option<String>,
+        /// A rendered object, as patches name it: `deployment/web`.
+        #[arg(long, value_name = "KIND/NAME", requires = "field")]
+        object: Option<String>,
+        /// The field of `--object` to trace back to the input:
+        /// `spec.template.spec.containers[0].resources.limits.cpu`.
+        #[arg(long, value_name = "FIELD.PATH", requires = "object")]
+        field: Option<String>,
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+        format: ExplainFormat,
+    },
     /// Commit the rendered tree to the gitops branch (the CI pushes it).
     Publish {
         /// Gitops branch of environments that do not name one.
@@ -122,6 +146,12 @@ pub enum Format {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiffFormat {
     Text,
     Markdown,
@@ -146,6 +176,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             format,
             exit_code,
         } => diff::diff(&root, &envs, against.as_deref(), &branch, format, exit_code),
+        Command::Explain {
+            env,
+            service,
+            key,
+            object,
+            field,
+            format,
+        } => {
+            let query = match (key, object, field) {
+                (_, Some(object), Some(field)) => explain::Query::Field { object, field },
+                (Some(key), _, _) => explain::Query::Key(key),
+                _ => explain::Query::Service,
+            };
+            explain::explain(&root, &env, &service, query, format)
+        }
         Command::Import {
             paths,
             dry_run,
