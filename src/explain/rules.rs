@@ -299,8 +299,8 @@ pub const RULES: &[Rule] = &[
         "POD.containers[C].imagePullPolicy",
         &[&["C.image_pull_policy"]],
     ),
-    rule(WORKLOADS, "POD.containers[C].command", &[&["C.command"]]),
-    rule(WORKLOADS, "POD.containers[C].args", &[&["C.args"]]),
+    rule(WORKLOADS, "POD.containers[C].command.**", &[&["C.command"]]),
+    rule(WORKLOADS, "POD.containers[C].args.**", &[&["C.args"]]),
     rule(
         WORKLOADS,
         "POD.containers[C].workingDir",
@@ -387,7 +387,7 @@ pub const RULES: &[Rule] = &[
     computed(
         WORKLOADS,
         "POD.containers[C].volumeMounts.**",
-        &[&["C.mounts"], &["volumes"], &["files"]],
+        &[&["SC.mounts"], &["volumes"], &["files"]],
         "the main container mounts the `volumes` that have a `mount` and the `files`; a side container its `mounts`",
     ),
     rule(
@@ -537,7 +537,13 @@ pub const RULES: &[Rule] = &[
         &[&["S.type"]],
         "`None` for a headless Service",
     ),
-    rule(&["Service"], "spec.ports[N].port", &[&["S.ports.N.port"]]),
+    rule(&["Service"], "spec.ports[N].name", &[&["S.ports.N.name"]]),
+    or_else(
+        &["Service"],
+        "spec.ports[N].port",
+        &[&["S.ports.N.port"]],
+        "the number of the container port `N`",
+    ),
     or_else(
         &["Service"],
         "spec.ports[N].targetPort",
@@ -662,3 +668,62 @@ pub const RULES: &[Rule] = &[
         "`[network_policy]`: its rules, services and groups as pod and namespace selectors",
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explain::path::parse;
+    use crate::explain::schema::{Found, find};
+
+    /// A rule that names a key the schema does not have would send a
+    /// reader to a key that cannot be written.
+    #[test]
+    fn every_key_a_rule_names_is_a_key_of_the_service_schema() {
+        for rule in RULES {
+            for key in rule.keys.iter().flat_map(|g| g.iter()) {
+                if key.starts_with("@env.") {
+                    continue;
+                }
+                // `C.` is the main container's (the service) or a side
+                // container's table; `SC.` only a side container's.
+                for main in [true, false] {
+                    let concrete: Vec<&str> = key
+                        .split('.')
+                        .flat_map(|part| match part {
+                            "C" if main => vec![],
+                            "C" | "SC" => vec!["containers", "x"],
+                            "T" | "MT" => vec!["tracks", "canary"],
+                            "S" => vec!["service"],
+                            "N" | "K" | "F" => vec!["x"],
+                            other => vec![other],
+                        })
+                        .collect();
+                    let segs = parse(&concrete.join(".")).unwrap();
+                    assert!(
+                        !matches!(find(&segs), Found::Unknown { .. }),
+                        "{}: `{key}` is not a key of the service schema",
+                        rule.field
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn environment_keys_are_keys_of_the_environment_schema() {
+        let schema: serde_json::Value =
+            serde_json::from_str(crate::schema::ENVIRONMENT_SCHEMA).unwrap();
+        for rule in RULES {
+            for key in rule.keys.iter().flat_map(|g| g.iter()) {
+                if let Some(rest) = key.strip_prefix("@env.") {
+                    let top = rest.split('.').next().unwrap();
+                    assert!(
+                        schema["properties"].get(top).is_some(),
+                        "{}: `{top}` is not a key of environment files",
+                        rule.field
+                    );
+                }
+            }
+        }
+    }
+}

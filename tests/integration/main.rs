@@ -25,6 +25,7 @@ mod deploy;
 mod diff;
 mod diff_safety;
 mod env;
+mod explain;
 mod hints;
 mod hooks;
 mod house;
