@@ -56,6 +56,7 @@ cases! {
     env_undefined: "env-undefined",
     every_problem_at_once: "every-problem-at-once",
     explain_built_in_default: "explain-built-in-default",
+    explain_disabled_service: "explain-disabled-service",
     explain_env_layers_and_variables: "explain-env-layers-and-variables",
     explain_field_computed: "explain-field-computed",
     explain_field_from_patch: "explain-field-from-patch",
