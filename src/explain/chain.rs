@@ -93,6 +93,8 @@ pub struct Explained {
     pub chain: Vec<Entry>,
     /// The value in force was written with `${...}`.
     pub expanded: bool,
+    /// What the merged value does not say: that the objects leave it out.
+    pub ignored: Option<&'static str>,
 }
 
 /// What a chain is read with: the files and which layer each is.
@@ -148,6 +150,7 @@ impl Reader<'_> {
         let expanded = matches!(node.value, Value::String(_)) && last.written.contains("${");
         chain.push(last);
         Explained {
+            ignored: self.ignored(&key),
             key,
             value: Some(node.to_json()),
             chain,
@@ -162,6 +165,7 @@ impl Reader<'_> {
             value: Some(node.to_json()),
             chain: vec![self.entry(&node.origin, Layer::Environment)],
             expanded: false,
+            ignored: None,
         }
     }
 
@@ -170,9 +174,26 @@ impl Reader<'_> {
         let chain: Vec<Entry> = self.built_in(&key).into_iter().collect();
         Explained {
             value: self.default(&key).cloned(),
+            ignored: None,
             key,
             chain,
             expanded: false,
+        }
+    }
+
+    /// Why the objects leave out a value the merged service holds: a
+    /// replica count where the kind has none (`[defaults]` may set it for
+    /// every kind) or an autoscaler owns it.
+    fn ignored(&self, key: &[Seg]) -> Option<&'static str> {
+        if key != [Seg::Key("replicas".into())] {
+            return None;
+        }
+        if !self.kind.has_replicas() {
+            Some("not rendered: this kind has no replica count")
+        } else if self.tree.get("autoscale").is_some() {
+            Some("not rendered for the main track: `[autoscale]` owns its replica count")
+        } else {
+            None
         }
     }
 

@@ -39,12 +39,14 @@ fn entry(e: &Entry) -> Json {
 }
 
 /// One value: `key`, `value` (`null` when nothing sets it), `expanded`
-/// (written with `${...}`) and `chain`.
+/// (written with `${...}`), `ignored` (why the objects leave it out, or
+/// `null`) and `chain`.
 pub fn explained(e: &Explained) -> Json {
     json!({
         "key": display(&e.key),
         "value": e.value,
         "expanded": e.expanded,
+        "ignored": e.ignored,
         "chain": e.chain.iter().map(entry).collect::<Vec<_>>(),
     })
 }

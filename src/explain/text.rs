@@ -101,6 +101,9 @@ pub fn comment(e: &Explained) -> String {
             .collect();
         out.push_str(&format!("; overrides {}", replaced.join(", ")));
     }
+    if let Some(why) = e.ignored {
+        out.push_str(&format!("; {why}"));
+    }
     out
 }
 
@@ -307,7 +310,7 @@ pub fn chain(e: &Explained, note: Option<&str>) -> String {
     if e.chain.len() == 1 && e.chain[0].layer == Layer::BuiltIn {
         out.push_str("  no layer sets it\n");
     }
-    if let Some(note) = note {
+    for note in e.ignored.into_iter().chain(note) {
         out.push_str(&format!("  {note}\n"));
     }
     out

@@ -65,6 +65,7 @@ cases! {
     explain_invalid_overlay: "explain-invalid-overlay",
     explain_json: "explain-json",
     explain_key_in_every_layer: "explain-key-in-every-layer",
+    explain_replicas_beside_autoscale: "explain-replicas-beside-autoscale",
     explain_service_every_layer: "explain-service-every-layer",
     explain_track_merged_by_name: "explain-track-merged-by-name",
     explain_unknown_field: "explain-unknown-field",
