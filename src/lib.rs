@@ -7,7 +7,8 @@
 //! file's shape; [`check`] checks meaning; [`render`] builds Kubernetes
 //! objects; [`kube`] verifies them against the official schemas; [`emit`]
 //! writes YAML; [`git`] drives git without knowing manifold; [`compile`] runs
-//! the stages for every (environment, service) pair. On top: [`output`] puts
+//! the stages for every (environment, service) pair; [`explain`] says
+//! where a value of a merged service or a rendered field comes from. On top: [`output`] puts
 //! the tree on disk, [`diff`] compares two trees and [`gitops`] publishes to
 //! and reads from the gitops branches; [`import`] turns existing Kubernetes
 //! YAML into services; [`scaffold`] has the files of a new repository.
@@ -19,6 +20,7 @@ pub mod compile;
 pub mod diag;
 pub mod diff;
 pub mod emit;
+pub mod explain;
 pub mod git;
 pub mod gitops;
 pub mod import;

@@ -13,6 +13,7 @@ use manifold::model::DEFAULT_BRANCH;
 mod build;
 mod diff;
 mod docs;
+mod explain;
 mod import;
 mod init;
 mod publish;
@@ -107,6 +108,31 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Show where the values of a merged service come from: the layer and
+    /// line that set each, and the values it overrode.
+    Explain {
+        /// The environment.
+        #[arg(short = 'e', long = "env", value_name = "ENV")]
+        env: String,
+        /// The service: its file name without `.toml`.
+        #[arg(value_name = "SERVICE")]
+        service: String,
+        /// One key and its chain of layers: `resources.cpu.limit`,
+        /// `env.LOG_LEVEL`, `tracks.canary.weight`.
+        #[arg(value_name = "KEY.PATH", conflicts_with = "object")]
+        key: Option<String>,
+        /// A rendered object, as patches name it: `deployment/web`.
+        #[arg(long, value_name = "KIND/NAME", requires = "field")]
+        object: Option<String>,
+        /// The field of `--object` to trace back to the input:
+        /// `spec.template.spec.containers[0].resources.limits.cpu`.
+        #[arg(long, value_name = "FIELD.PATH", requires = "object")]
+        field: Option<String>,
+        /// `text`: annotated TOML for people; `json`: the documented shape for
+        /// tools.
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+        format: ExplainFormat,
+    },
     /// Commit the rendered tree to the gitops branch (the CI pushes it).
     Publish {
         /// Gitops branch of environments that do not name one.
@@ -185,6 +211,12 @@ enum Command {
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Text,
     Json,
 }
 
@@ -272,6 +304,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             format,
             exit_code,
         ),
+        Command::Explain {
+            env,
+            service,
+            key,
+            object,
+            field,
+            format,
+        } => {
+            let query = match (key, object, field) {
+                (_, Some(object), Some(field)) => explain::Query::Field { object, field },
+                (Some(key), _, _) => explain::Query::Key(key),
+                _ => explain::Query::Service,
+            };
+            explain::explain(root, &env, &service, query, format)
+        }
         Command::Import {
             paths,
             dry_run,

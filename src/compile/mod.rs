@@ -10,8 +10,9 @@
 //! pairs and its manifests; `kinds` reads the CRDs of `crds/` (and so which kinds are
 //! cluster-scoped), `pair` compiles one (environment, service) pair, `names` checks
 //! the names and paths of its rendered objects, `manifests` checks the
-//! objects of the `manifests/` folders, and `gitops` checks where
-//! each environment would be published.
+//! objects of the `manifests/` folders, `gitops` checks where
+//! each environment would be published, and `trace` merges and renders one
+//! pair for `explain`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -33,11 +34,13 @@ mod kinds;
 mod manifests;
 mod names;
 mod pair;
+mod trace;
 
 use gitops::gitops_targets;
 use kinds::Kinds;
 use manifests::{Placed, manifests};
 use pair::{PairOutput, finish_pair, merge_versions, peer, prepare_pair};
+pub use trace::{Traced, trace};
 
 /// One environment's rendered files.
 #[derive(Debug)]

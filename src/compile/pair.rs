@@ -64,12 +64,12 @@ impl PairOutput {
 
 /// A pair merged and read into the typed model, to be checked and rendered.
 pub(super) struct Prepared {
-    name: String,
+    pub(super) name: String,
     namespace: String,
     /// The environment, service and overlay files, low to high.
-    layers: Layers,
-    tree: Node,
-    svc: Service,
+    pub(super) layers: Layers,
+    pub(super) tree: Node,
+    pub(super) svc: Service,
 }
 
 /// The keys of a service the directory is made of, and those they depend on
@@ -284,7 +284,7 @@ pub(super) fn finish_pair(
 
 /// The service's overlay in this environment: `Some(None)` when it has none,
 /// `None` when it has one that is unreadable or invalid.
-fn overlay<'a>(
+pub(super) fn overlay<'a>(
     env_input: &'a EnvInput,
     service: &str,
     invalid: &BTreeSet<FileId>,
@@ -305,7 +305,7 @@ fn overlay<'a>(
 }
 
 /// defaults < service < overlay
-fn merged(defaults: Option<&Node>, service_tree: &Node, overlay: Option<&Node>) -> Node {
+pub(super) fn merged(defaults: Option<&Node>, service_tree: &Node, overlay: Option<&Node>) -> Node {
     let mut tree = match defaults {
         Some(d) => {
             let mut base = d.clone();
@@ -342,7 +342,7 @@ fn renamed_by_overlay(
 
 /// Expands `${name}`, `${env}`, `${namespace}`, `${group}` and `${version}`
 /// in the merged tree.
-fn expand(
+pub(super) fn expand(
     tree: &mut Node,
     name: &str,
     env_name: &str,
@@ -362,7 +362,11 @@ fn expand(
 }
 
 /// Patches whose `<kind>/<name>` names no rendered object.
-fn unmatched_patches(rendered: &Rendered, tree: &Node, diagnostics: &mut Vec<Diagnostic>) {
+pub(super) fn unmatched_patches(
+    rendered: &Rendered,
+    tree: &Node,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     for key in &rendered.unmatched_patches {
         let known: Vec<String> = rendered.objects.iter().map(Object::patch_key).collect();
         let d = Diagnostic::error(

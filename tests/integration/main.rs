@@ -27,6 +27,7 @@ mod diff;
 mod diff_safety;
 mod editor_schemas;
 mod env;
+mod explain;
 mod first_hour;
 mod hints;
 mod hooks;

@@ -301,6 +301,7 @@ fn the_man_pages_render() {
             "manifold-build.1",
             "manifold-completions.1",
             "manifold-diff.1",
+            "manifold-explain.1",
             "manifold-import.1",
             "manifold-init.1",
             "manifold-man.1",
