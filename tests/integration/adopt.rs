@@ -94,9 +94,6 @@ spec:
     matchLabels:
       app.kubernetes.io/instance: web
       app.kubernetes.io/name: nginx
-  strategy:
-    rollingUpdate: {}
-    type: RollingUpdate
   template:
     metadata:
       labels:
@@ -256,8 +253,6 @@ spec:
     assert!(
         spec.ends_with(
             "\
-  updateStrategy:
-    type: RollingUpdate
   volumeClaimTemplates:
   - apiVersion: v1
     kind: PersistentVolumeClaim
