@@ -68,9 +68,16 @@ impl Scope<'_> {
         replicas: Option<i32>,
         track_env: &model::Env,
     ) -> Parts {
-        let template_labels = self.track_labels(track, version);
+        let labels = self.track_labels(track, version);
         let mut meta = self.meta(name);
-        meta.labels = Some(template_labels.clone());
+        meta.labels = Some(labels.clone());
+        // An adopted workload's pods keep the labels they have.
+        let kept = &self.svc.pod_labels;
+        let template_labels = if track == STABLE && !kept.is_empty() {
+            kept.clone()
+        } else {
+            labels
+        };
         if !self.svc.workload_annotations.is_empty() {
             let mut annotations = self.annotations.clone();
             annotations.extend(self.svc.workload_annotations.clone());

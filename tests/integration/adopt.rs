@@ -278,3 +278,53 @@ spec:
     );
     assert_strict(&repo.path().join("out"));
 }
+
+/// Kept pod labels are the stable pods' labels, exactly: the pod template
+/// of an adopted workload does not change, so no pod restarts when manifold
+/// takes it over. The workload itself and the canary's pods carry
+/// manifold's labels as usual.
+#[test]
+fn kept_pod_labels_leave_the_stable_pod_template_as_it_was() {
+    let web = WEB.replace(
+        "[[ports]]",
+        "pod_labels = { \"app.kubernetes.io/name\" = \"nginx\", \"app.kubernetes.io/instance\" = \"web\", \"app.kubernetes.io/managed-by\" = \"Helm\" }\n\n[[ports]]",
+    );
+    let repo = repo(&[("web", &web)]);
+    let run = manifold(repo.path(), &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stable = read(repo.path(), "web/deployment-web.yaml");
+    let template = &stable[stable.find("  template:\n").unwrap()..];
+    assert!(
+        template.starts_with(
+            "  template:
+    metadata:
+      labels:
+        app.kubernetes.io/instance: web
+        app.kubernetes.io/managed-by: Helm
+        app.kubernetes.io/name: nginx
+    spec:
+"
+        ),
+        "{stable}"
+    );
+    assert!(
+        stable.starts_with(
+            "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  labels:
+    app: web
+    app.kubernetes.io/instance: web
+    app.kubernetes.io/managed-by: manifold
+    app.kubernetes.io/name: nginx
+"
+        ),
+        "{stable}"
+    );
+    let canary = read(repo.path(), "web/deployment-web-canary.yaml");
+    assert!(
+        canary.contains("    metadata:\n      labels:\n        app: web\n        app.kubernetes.io/managed-by: manifold\n"),
+        "{canary}"
+    );
+    assert_strict(&repo.path().join("out"));
+}

@@ -64,6 +64,7 @@ cases! {
     job_ttl_recreated_by_gitops: "job-ttl-recreated-by-gitops",
     json_format: "json-format",
     kept_selector_errors: "kept-selector-errors",
+    kept_pod_labels_errors: "kept-pod-labels-errors",
     missing_version: "missing-version",
     network_policy_unknown_peer: "network-policy-unknown-peer",
     no_services_directory: "no-services-directory",
