@@ -171,21 +171,35 @@ fn named_items(object: &str, path: &str, i: &[Json], o: &[Json], out: &mut Vec<D
             .map(name)
             .filter(|n| !i.iter().any(|x| x["name"] == n.as_str())),
     );
+    // An item named twice (a volume mounted twice) is compared once, with
+    // every item of its name when the two sides have not as many.
+    let mut seen = std::collections::BTreeSet::new();
+    names.retain(|n| seen.insert(n.clone()));
     for n in &names {
         let sub = format!("{path}[{n}]");
-        let a = i.iter().find(|x| x["name"] == n.as_str());
-        let b = o.iter().find(|x| x["name"] == n.as_str());
-        match (a, b) {
-            (Some(a), Some(b)) => differences(object, &sub, a, b, out),
-            _ => push(out, object, sub, a, b),
+        let named = |list: &[Json]| -> Vec<Json> {
+            list.iter()
+                .filter(|x| x["name"] == n.as_str())
+                .cloned()
+                .collect()
+        };
+        let (a, b) = (named(i), named(o));
+        match (a.as_slice(), b.as_slice()) {
+            ([a], [b]) => differences(object, &sub, a, b, out),
+            ([], [b]) => push(out, object, sub, None, Some(b)),
+            ([a], []) => push(out, object, sub, Some(a), None),
+            _ if a != b => push(out, object, sub, Some(&Json::from(a)), Some(&Json::from(b))),
+            _ => {}
         }
     }
     let order = |list: &[Json]| -> Vec<String> {
+        let mut seen = std::collections::BTreeSet::new();
         list.iter()
             .map(name)
             .filter(|n| {
                 i.iter().any(|x| x["name"] == n.as_str())
                     && o.iter().any(|x| x["name"] == n.as_str())
+                    && seen.insert(n.clone())
             })
             .collect()
     };

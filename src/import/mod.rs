@@ -325,7 +325,9 @@ fn differences(
             match found {
                 Some(o) => {
                     seen.insert(roundtrip::key(o, ""));
+                    let from = out.len();
                     compare::differences(&id, "", &t.input.value, o, &mut out);
+                    kept_selector_labels(&mut out[from..], o);
                 }
                 None => out.push(Difference::whole(id, true)),
             }
@@ -347,6 +349,26 @@ fn differences(
         }
     }
     out
+}
+
+/// The labels of a workload's kept selector, which manifold writes on the
+/// workload itself too (beside its own), are allowed there.
+fn kept_selector_labels(diffs: &mut [Difference], rendered: &Json) {
+    let selector = &rendered["spec"]["selector"]["matchLabels"];
+    let kept = |k: &str, v: &Json| {
+        let k = k.trim_matches('"');
+        compare::MANIFOLD_LABELS.contains(&k) || selector.get(k) == Some(v)
+    };
+    for d in diffs.iter_mut().filter(|d| !d.allowed && d.input.is_none()) {
+        let Some(output) = &d.output else { continue };
+        d.allowed = match d.path.strip_prefix("metadata.labels") {
+            Some("") => output
+                .as_object()
+                .is_some_and(|labels| labels.iter().all(|(k, v)| kept(k, v))),
+            Some(key) => key.strip_prefix('.').is_some_and(|k| kept(k, output)),
+            None => false,
+        };
+    }
 }
 
 /// Leaf values: how many of a service's input values are typed, patched,
