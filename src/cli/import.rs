@@ -186,7 +186,7 @@ fn summary(i: &Imported) {
         }
     }
     if !i.notes.is_empty() {
-        eprintln!("not imported as tracks:");
+        eprintln!("notes:");
         for (id, why) in &i.notes {
             eprintln!("  {id}: {why}");
         }

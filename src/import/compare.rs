@@ -277,8 +277,9 @@ fn allowed(path: &str, input: Option<&Json>, output: Option<&Json>) -> bool {
 }
 
 /// Whether an absent field is `value` once the API server has it: a
-/// port's protocol, a Service's type, an HTTP probe's path. (A Service
-/// port's `targetPort`, which defaults to its `port`, is found in
+/// port's protocol, a Service's type, an HTTP probe's path, a workload's
+/// replica count and an autoscaler's minimum. (A Service port's
+/// `targetPort`, which defaults to its `port`, is found in
 /// [`differences`].)
 fn server_default(path: &str, value: &Json) -> bool {
     let last = path.rsplit('.').next().unwrap_or_default();
@@ -287,6 +288,9 @@ fn server_default(path: &str, value: &Json) -> bool {
         "protocol" => in_ports && value == "TCP",
         "type" => path == "spec.type" && value == "ClusterIP",
         "path" => path.ends_with("httpGet.path") && value == "/",
+        "replicas" | "minReplicas" => {
+            path.starts_with("spec.") && !path[5..].contains('.') && value == 1
+        }
         _ => false,
     }
 }

@@ -11,6 +11,7 @@ use serde_json::Value as Json;
 
 use super::group::items;
 use super::toml::{Table, Toml};
+use crate::check::looks_secret;
 use crate::model::{digest_problem, is_image_host};
 
 /// The typed keys of a container, written into `t`. `config` names the
@@ -101,17 +102,56 @@ pub fn strings(v: &Json) -> Option<Vec<String>> {
 
 /// Variables in written order, up to the first that no typed key renders
 /// (a form without a key, a name the keys cannot hold, a name written
-/// twice): the patch adds that one and the rest after the typed ones, in
-/// their order, as `env` merges by name.
+/// twice) or that the checks refuse (a literal value of a name that looks
+/// like a secret, a `$(VAR)` reference to a variable not above it): the
+/// patch adds that one and the rest after the typed ones, in their order,
+/// as `env` merges by name.
 fn env(list: &Json) -> Table {
     let mut t = Table::new();
     for e in items(list) {
+        let fits = |name: &str, v: &Toml| {
+            let literal = match v {
+                Toml::Str(s) => Some(s.as_str()),
+                _ => None,
+            };
+            is_env_name(name)
+                && t.get(name).is_none()
+                && !(literal.is_some() && looks_secret(name))
+                && literal.is_none_or(|s| references(s).iter().all(|r| t.get(r).is_some()))
+        };
         match env_value(e) {
-            Some((name, v)) if is_env_name(name) && t.get(name).is_none() => t.set(name, v),
+            Some((name, v)) if fits(name, &v) => t.set(name, v),
             _ => break,
         }
     }
     t
+}
+
+/// The names a value refers to as Kubernetes expands them: `$(NAME)`, but
+/// not `$$(NAME)`, which is a literal `$(NAME)`.
+fn references(value: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    while let Some(at) = rest.find('$') {
+        let after = &rest[at + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix('(') {
+            let end = tail.find(')').unwrap_or(tail.len());
+            let name = &tail[..end];
+            if !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            {
+                out.push(name);
+            }
+            rest = &tail[end..];
+        } else {
+            rest = after;
+        }
+    }
+    out
 }
 
 fn env_value(e: &Json) -> Option<(&str, Toml)> {

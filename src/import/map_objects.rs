@@ -104,17 +104,30 @@ pub fn objects(
     map_routing::routes(g, &naming, cx, m);
     canary_services(pending, &selectors, &naming, m);
     for h in &g.autoscalers {
-        match autoscale(&h.value).filter(|_| m.table.get("autoscale").is_none()) {
+        let typed = autoscale(&h.value)
+            .filter(|t| m.table.get("autoscale").is_none() && requests(&m.table, t));
+        match typed {
             Some(t) => {
-                // The autoscaler owns the count, and manifold writes none.
-                m.table.remove("replicas");
+                // The autoscaler owns the count, and manifold writes none;
+                // tracks that took the service's count take it as their own.
+                if let Some(replicas) = m.table.remove("replicas") {
+                    if let Some(Toml::Array(tracks)) = m.table.get_mut("tracks") {
+                        for track in tracks {
+                            if let Toml::Table(track) = track {
+                                if track.get("replicas").is_none() {
+                                    track.set("replicas", replicas.clone());
+                                }
+                            }
+                        }
+                    }
+                }
                 m.table.set("autoscale", t);
                 target(m, h, &name);
             }
             None => raw(
                 m,
                 h,
-                "an autoscaler on other metrics than cpu and memory utilization",
+                "an autoscaler that `[autoscale]` does not render (other metrics than cpu and memory utilization, or a resource the pods do not request)",
             ),
         }
     }
@@ -329,6 +342,22 @@ fn autoscale(h: &Json) -> Option<Table> {
         t.set(name, r["target"]["averageUtilization"].as_i64()?);
     }
     Some(t)
+}
+
+/// Whether the service requests each resource the autoscaler measures
+/// (utilization is relative to the request; manifold refuses it without).
+fn requests(t: &Table, autoscale: &Table) -> bool {
+    let Some(Toml::Table(resources)) = t.get("resources") else {
+        return false;
+    };
+    ["cpu", "memory"].iter().all(|r| {
+        autoscale.get(r).is_none()
+            || match resources.get(r) {
+                Some(Toml::Str(_)) => true,
+                Some(Toml::Table(split)) => split.get("request").is_some(),
+                _ => false,
+            }
+    })
 }
 
 fn any_int_or_percent(v: &Json) -> Option<Toml> {

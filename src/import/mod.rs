@@ -81,8 +81,8 @@ pub struct Imported {
     pub new_environment: bool,
     pub services: Vec<ServiceReport>,
     pub left_out: Vec<(String, String)>,
-    /// Workloads imported otherwise than one might expect (a second
-    /// workload of an app that fits no track), and why.
+    /// What the user should know about an object: a second workload of an
+    /// app that fits no track, a literal secret kept in a patch.
     pub notes: Vec<(String, String)>,
     pub secrets: BTreeSet<(String, String)>,
     /// Server-populated fields dropped: path and how many objects had it.
@@ -176,6 +176,9 @@ pub fn import(request: &Request) -> Result<Imported, Failure> {
         .collect();
     imported.left_out = left_out;
     imported.notes = found.notes;
+    imported
+        .notes
+        .extend(mapped.iter().flat_map(secret_literals));
     imported.secrets = grouping.secrets;
     Ok(imported)
 }
@@ -318,6 +321,12 @@ fn differences(
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for m in mapped {
+        let autoscaled = |name: &str| {
+            m.targets.iter().any(|t| {
+                t.kind == "HorizontalPodAutoscaler"
+                    && t.input.value["spec"]["scaleTargetRef"]["name"] == name
+            })
+        };
         for t in &m.targets {
             let id = t.input.id();
             let found =
@@ -328,6 +337,9 @@ fn differences(
                     let from = out.len();
                     compare::differences(&id, "", &t.input.value, o, &mut out);
                     kept_selector_labels(&mut out[from..], o);
+                    if autoscaled(t.input.name()) {
+                        fights_the_autoscaler(&mut out[from..]);
+                    }
                 }
                 None => out.push(Difference::whole(id, true)),
             }
@@ -346,6 +358,55 @@ fn differences(
             .is_some();
         if d.object.starts_with("Job/") && d.path == "metadata.name" && hashed {
             d.allowed = true;
+        }
+    }
+    out
+}
+
+/// A replica count manifold writes where the input has none is the API
+/// server's default, but not when an autoscaler kept as written (not
+/// `[autoscale]`) owns the count: each publish would reset it.
+fn fights_the_autoscaler(diffs: &mut [Difference]) {
+    for d in diffs
+        .iter_mut()
+        .filter(|d| d.path == "spec.replicas" && d.input.is_none())
+    {
+        d.allowed = false;
+        d.cause = Some(
+            "the autoscaler kept in `objects` owns the count, which each publish would reset: make it `[autoscale]` (its pods need a request of the resource it measures)"
+                .to_string(),
+        );
+    }
+}
+
+/// Variables of the service's pods named like secrets with a literal
+/// value: no typed key takes them (manifold refuses literal secrets), so
+/// they come from the patch, and the summary says so.
+fn secret_literals(m: &Mapped) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for t in m
+        .targets
+        .iter()
+        .filter(|t| group::WORKLOADS.contains(&t.kind.as_str()))
+    {
+        let spec = &group::pod_template(&t.input.value)["spec"];
+        let containers =
+            group::items(&spec["containers"]).chain(group::items(&spec["initContainers"]));
+        for c in containers {
+            for e in group::items(&c["env"]) {
+                let (Some(name), true) = (e["name"].as_str(), e["value"].is_string()) else {
+                    continue;
+                };
+                if crate::check::looks_secret(name) {
+                    out.push((
+                        t.input.id(),
+                        format!(
+                            "`{name}` of container `{}` looks like a secret and has a literal value, kept in a patch: put it in a Secret and write `{name} = {{ secret = \"<name>\", key = \"<key>\" }}`",
+                            c["name"].as_str().unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
         }
     }
     out
