@@ -66,10 +66,13 @@ pub fn clean(value: &mut Json) -> Vec<String> {
                 dropped.push("spec.selector".to_string());
             }
         }
-        if let Some(Json::Object(labels)) = value.pointer_mut("/spec/template/metadata/labels") {
-            for key in JOB_LABELS {
-                if labels.remove(key).is_some() {
-                    dropped.push(format!("spec.template.metadata.labels.{key}"));
+        for at in ["metadata", "spec.template.metadata"] {
+            let pointer = format!("/{}/labels", at.replace('.', "/"));
+            if let Some(Json::Object(labels)) = value.pointer_mut(&pointer) {
+                for key in JOB_LABELS {
+                    if labels.remove(key).is_some() {
+                        dropped.push(format!("{at}.labels.{key}"));
+                    }
                 }
             }
         }
@@ -131,5 +134,25 @@ mod tests {
             })
         );
         assert_eq!(dropped.len(), 8, "{dropped:?}");
+    }
+
+    #[test]
+    fn a_jobs_generated_selector_and_labels_go_unless_it_chose_them() {
+        let labels = serde_json::json!({"controller-uid": "1", "job-name": "j", "team": "a"});
+        let mut job = serde_json::json!({
+            "kind": "Job",
+            "metadata": {"name": "j", "labels": labels},
+            "spec": {"selector": {"matchLabels": {"controller-uid": "1"}}, "template": {"metadata": {"labels": labels}}}
+        });
+        let mut manual = job.clone();
+        manual["spec"]["manualSelector"] = serde_json::json!(true);
+        clean(&mut job);
+        let kept = serde_json::json!({"team": "a"});
+        assert_eq!(job["metadata"]["labels"], kept);
+        assert_eq!(job["spec"]["template"]["metadata"]["labels"], kept);
+        assert!(job["spec"]["selector"].is_null());
+        let before = manual.clone();
+        clean(&mut manual);
+        assert_eq!(manual, before);
     }
 }

@@ -35,13 +35,16 @@ pub fn container(c: &Json, t: &mut Table, registry_off: bool, config: Option<&st
     if !ports.is_empty() {
         t.set("ports", Toml::Array(ports));
     }
+    let own: Vec<&str> = items(&c["ports"])
+        .filter_map(|p| p["name"].as_str())
+        .collect();
     let mut probes = Table::new();
     for (key, field) in [
         ("liveness", "livenessProbe"),
         ("readiness", "readinessProbe"),
         ("startup", "startupProbe"),
     ] {
-        probes.set_opt(key, probe(&c[field]));
+        probes.set_opt(key, probe(&c[field], &own));
     }
     t.set_table("probes", probes);
     t.set_table("resources", resources(&c["resources"]));
@@ -218,26 +221,41 @@ fn port(p: &Json) -> Option<Toml> {
     Some(Toml::Table(t))
 }
 
-fn probe(p: &Json) -> Option<Toml> {
+/// A probe, when its action has a key: a port named in it must be one of
+/// the container's own (the checks refuse others), and headers are typed
+/// when written in the order the key renders them (by name).
+fn probe(p: &Json, own: &[&str]) -> Option<Toml> {
     if !p.is_object() {
         return None;
     }
+    let port = |v: Option<&Json>| -> Option<Toml> {
+        match port_ref(v?)? {
+            Toml::Str(name) if !own.contains(&name.as_str()) => None,
+            r => Some(r),
+        }
+    };
     let mut t = Table::new();
     if let Some(h) = p["httpGet"].as_object() {
         let mut http = Table::new();
         http.set_opt("path", h.get("path").and_then(Json::as_str));
-        http.set("port", port_ref(h.get("port")?)?);
+        http.set("port", port(h.get("port"))?);
         http.set_opt("scheme", h.get("scheme").and_then(Json::as_str));
-        let mut headers = Table::new();
-        for header in items(h.get("httpHeaders").unwrap_or(&Json::Null)) {
-            if let (Some(n), Some(v)) = (header["name"].as_str(), header["value"].as_str()) {
+        let list: Vec<(&str, &str)> = items(h.get("httpHeaders").unwrap_or(&Json::Null))
+            .filter_map(|h| Some((h["name"].as_str()?, h["value"].as_str()?)))
+            .collect();
+        if list.windows(2).all(|w| w[0].0 < w[1].0) {
+            let mut headers = Table::new();
+            for (n, v) in list {
                 headers.set(n, v);
             }
+            http.set_table("headers", headers);
         }
-        http.set_table("headers", headers);
         t.set("http", http);
-    } else if let Some(r) = p["tcpSocket"].get("port").and_then(port_ref) {
-        t.set("tcp", Toml::Table(one("port", r)));
+    } else if p["tcpSocket"].is_object() {
+        t.set(
+            "tcp",
+            Toml::Table(one("port", port(p["tcpSocket"].get("port"))?)),
+        );
     } else if let Some(g) = p["grpc"].as_object() {
         let mut grpc = Table::new();
         grpc.set("port", g.get("port")?.as_i64()?);
@@ -245,6 +263,8 @@ fn probe(p: &Json) -> Option<Toml> {
         t.set("grpc", grpc);
     } else if let Some(command) = strings(&p["exec"]["command"]) {
         t.set("exec", command);
+    } else {
+        return None;
     }
     for (key, field) in [
         ("initial_delay", "initialDelaySeconds"),

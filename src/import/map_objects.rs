@@ -319,7 +319,12 @@ fn service_port(p: &Json) -> Option<Toml> {
         Json::Null => t.set("target_port", port),
         _ => {}
     }
-    t.set_opt("node_port", p["nodePort"].as_i64());
+    // One outside the default range is the cluster's (the checks refuse
+    // it): the patch brings it.
+    let node_port = p["nodePort"]
+        .as_i64()
+        .filter(|n| (30000..=32767).contains(n));
+    t.set_opt("node_port", node_port);
     Some(Toml::Table(t))
 }
 

@@ -136,6 +136,7 @@ fn metrics(spec: &Json, template: &Json, t: &mut Table) {
 /// `containers` and `init_containers`, with their `security` from the
 /// plan.
 pub fn side_containers(spec: &Json, plan: &Plan, registry_off: bool, t: &mut Table) {
+    let volumes = typed_volumes(t);
     for (key, field, skip, security) in [
         ("containers", "containers", 1, &plan.containers),
         (
@@ -156,7 +157,7 @@ pub fn side_containers(spec: &Json, plan: &Plan, registry_off: bool, t: &mut Tab
                 if let Some(s) = security.get(i) {
                     ct.set_table("security", s.clone());
                 }
-                mounts(c, &mut ct);
+                mounts(c, &volumes, &mut ct);
                 Toml::Table(ct)
             })
             .collect();
@@ -166,11 +167,17 @@ pub fn side_containers(spec: &Json, plan: &Plan, registry_off: bool, t: &mut Tab
     }
 }
 
-fn mounts(c: &Json, t: &mut Table) {
+/// A side container's `mounts`, up to the first of a volume that has no
+/// typed key (the checks refuse a mount of an undeclared volume): the
+/// patch adds the rest, in order.
+fn mounts(c: &Json, volumes: &[String], t: &mut Table) {
     let list: Vec<Toml> = items(&c["volumeMounts"])
-        .filter_map(|m| {
+        .map_while(|m| {
+            let volume = m["name"]
+                .as_str()
+                .filter(|v| volumes.iter().any(|x| x == v))?;
             let mut mt = Table::new();
-            mt.set("volume", m["name"].as_str()?);
+            mt.set("volume", volume);
             mt.set("path", m["mountPath"].as_str()?);
             mt.set_opt("sub_path", m["subPath"].as_str());
             mt.set_opt("read_only", m["readOnly"].as_bool());
@@ -180,6 +187,22 @@ fn mounts(c: &Json, t: &mut Table) {
     if !list.is_empty() {
         t.set("mounts", Toml::Array(list));
     }
+}
+
+/// The names of the typed `volumes`.
+fn typed_volumes(t: &Table) -> Vec<String> {
+    let Some(Toml::Array(list)) = t.get("volumes") else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|v| match v {
+            Toml::Table(v) => match v.get("name") {
+                Some(Toml::Str(n)) => Some(n.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 /// A pod volume or a claim template, as a `volumes` entry.
@@ -262,7 +285,11 @@ fn pod_volumes(spec: &Json, files: bool) -> Vec<Entry> {
     let mut out = Vec::new();
     let mut after_files = false;
     for v in items(&spec["volumes"]) {
-        if files && v["name"] == FILES_VOLUME {
+        if v["name"] == FILES_VOLUME {
+            // Manifold's own, or a name the checks refuse for any other.
+            if !files {
+                break;
+            }
             after_files = true;
             continue;
         }

@@ -325,22 +325,56 @@ fn route_table(r: &Json, name: &str, cx: &Context<'_>, m: &mut Mapped) -> Option
     if !annotations.is_empty() {
         out.set("annotations", super::map::map_table(&annotations));
     }
-    for b in &backends[1..] {
+    // Weights as manifold writes them: percentages, the Service's the rest.
+    let weights: Option<Vec<i64>> = backends[1..].iter().map(|b| b["weight"].as_i64()).collect();
+    let total: i64 = weights.iter().flatten().sum();
+    let first = backends.first()?["weight"].as_i64();
+    if backends.len() > 1 && (total > 100 || first != Some(100 - total)) {
+        return None;
+    }
+    // Every track's routing is read before any is set: a route that does
+    // not fit leaves the tracks as they were.
+    let track_of = |b: &Json| -> Option<String> {
         let track = b["name"].as_str()?.strip_prefix(&format!("{name}-"))?;
-        let weight = b["weight"].as_i64()?;
-        track_mut(&mut m.table, track)?.set("weight", weight);
+        canary_candidates(&m.table)
+            .contains(&track.to_string())
+            .then(|| track.to_string())
+    };
+    let mut sets: Vec<(String, &str, Toml)> = Vec::new();
+    for b in &backends[1..] {
+        sets.push((track_of(b)?, "weight", Toml::Int(b["weight"].as_i64()?)));
     }
     for rule in headers {
         let header = match_header(rule)?;
-        let b = items(&rule["backendRefs"]).next()?;
-        let track = b["name"].as_str()?.strip_prefix(&format!("{name}-"))?;
-        let tr = track_mut(&mut m.table, track)?;
-        tr.set("header", header.0.as_str());
+        let track = track_of(items(&rule["backendRefs"]).next()?)?;
+        sets.push((track.clone(), "header", Toml::from(header.0.as_str())));
         if header.1 != "always" {
-            tr.set("header_value", header.1.as_str());
+            sets.push((track, "header_value", Toml::from(header.1.as_str())));
+        }
+    }
+    for (track, key, value) in sets {
+        if let Some(tr) = track_mut(&mut m.table, &track) {
+            tr.set(key, value);
         }
     }
     Some(out)
+}
+
+/// The names of `[[tracks]]`.
+fn canary_candidates(t: &Table) -> Vec<String> {
+    let Some(Toml::Array(tracks)) = t.get("tracks") else {
+        return Vec::new();
+    };
+    tracks
+        .iter()
+        .filter_map(|tr| match tr {
+            Toml::Table(tr) => match tr.get("name") {
+                Some(Toml::Str(n)) => Some(n.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 /// The paths and path type of a rule's matches (all of one type, with the
