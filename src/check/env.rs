@@ -21,7 +21,7 @@ use crate::input::tree::Step;
 use crate::model::{self, Container, Env, EnvFrom, EnvValue, Scalar, Service, Track};
 
 /// Environment variable names that must never carry a literal value.
-pub(super) fn looks_secret(name: &str) -> bool {
+pub(crate) fn looks_secret(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     [
         "PASSWORD",

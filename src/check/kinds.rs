@@ -135,6 +135,7 @@ const RULES: &[Rule] = &[
         "a deployment (a statefulset or daemonset has no progress deadline)",
     ),
     long_running(&["selector"]),
+    long_running(&["pod_labels"]),
     only(
         &["headless_service"],
         |k| k == WorkloadKind::StatefulSet,

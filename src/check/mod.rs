@@ -73,6 +73,7 @@ mod versions;
 mod volumes;
 
 pub(crate) use capacity::{Requests, capacity, requests};
+pub(crate) use env::looks_secret;
 pub(crate) use names::{
     bad_key, data_size, environment as environment_names, human, reserved_label,
 };

@@ -1,5 +1,6 @@
-//! `[network_policy]`: every peer service is a service of the environment,
-//! every ingress port is one of the service's ports, every egress port name
+//! `[network_policy]`: every peer service is a service of the environment
+//! whose pods carry `app`, every ingress port is one of the service's
+//! ports, every egress port name
 //! is declared by each peer service of its rule, and `namespace` comes with
 //! `groups`, the only peers it applies to.
 
@@ -35,6 +36,16 @@ impl ServiceCheck<'_> {
         };
         let known: Vec<&str> = self.env.directory.keys().map(String::as_str).collect();
         for (j, name) in rule.services.iter().enumerate() {
+            if self.env.directory.get(name).is_some_and(|p| p.unlabelled) {
+                let d = Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("the pods of service `{name}` keep `pod_labels` without `app`, which policies select peers by"),
+                )
+                .hint(format!(
+                    "add `app = \"{name}\"` to the `pod_labels` of `{name}` (its pods restart once), or remove its `pod_labels`"
+                ));
+                self.report(&at("services", Some(j)), false, d);
+            }
             if !self.env.directory.contains_key(name) {
                 let d = unknown_reference(
                     "service",

@@ -188,6 +188,12 @@ fn summary(i: &Imported) {
             eprintln!("  {id}: {why}");
         }
     }
+    if !i.notes.is_empty() {
+        eprintln!("notes:");
+        for (id, why) in &i.notes {
+            eprintln!("  {id}: {why}");
+        }
+    }
     if !i.secrets.is_empty() {
         let names: Vec<String> = i
             .secrets
@@ -212,12 +218,14 @@ fn summary(i: &Imported) {
         .differences
         .iter()
         .filter(|d| !d.allowed)
-        .map(|d| d.describe())
+        .map(|d| match &d.cause {
+            Some(cause) => format!("{}\n    {cause}", d.describe()),
+            None => d.describe(),
+        })
         .collect();
     eprintln!(
-        "round trip: {} manifold does not reproduce, {} of manifold's own (its labels, README lists them)",
+        "round trip: {} manifold does not reproduce, {allowed} allowed (manifold's own, README lists them)",
         plural(material.len(), "difference"),
-        allowed
     );
     for d in material {
         eprintln!("  {d}");

@@ -74,7 +74,7 @@ pub(super) struct Prepared {
 
 /// The keys of a service the directory is made of, and those they depend on
 /// (`enabled`, and the variables `namespace` may use).
-const PEER_KEYS: [&str; 7] = [
+const PEER_KEYS: [&str; 8] = [
     "enabled",
     "name",
     "namespace",
@@ -82,6 +82,7 @@ const PEER_KEYS: [&str; 7] = [
     "version",
     "ports",
     "containers",
+    "pod_labels",
 ];
 
 /// What a service shows the others in this environment: its name, namespace
@@ -141,7 +142,18 @@ pub(super) fn peer(
             ports.extend(port_names(c.get("ports")));
         }
     }
-    Some((name, Peer { namespace, ports }))
+    let unlabelled = match tree.get("pod_labels").map(|n| &n.value) {
+        Some(Value::Table(labels)) => !labels.is_empty() && labels.get("app").is_none(),
+        _ => false,
+    };
+    Some((
+        name,
+        Peer {
+            namespace,
+            ports,
+            unlabelled,
+        },
+    ))
 }
 
 fn port_names(ports: Option<&Node>) -> Vec<String> {

@@ -1,7 +1,7 @@
 //! Dropping what the API server writes into an object and nobody declares:
 //! `status`, the server's bookkeeping in `metadata`, kubectl's and the
-//! Deployment controller's annotations, and `null` values (absent, for
-//! Kubernetes). Everything else is material and kept, defaults the server
+//! Deployment controller's annotations, a Job's generated selector and the
+//! labels it selects, and `null` values (absent, for Kubernetes). Everything else is material and kept, defaults the server
 //! filled in included: the round trip compares against what this leaves.
 
 use serde_json::Value as Json;
@@ -21,6 +21,14 @@ pub const SERVER_METADATA: [&str; 7] = [
 pub const TOOL_ANNOTATIONS: [&str; 2] = [
     "kubectl.kubernetes.io/last-applied-configuration",
     "deployment.kubernetes.io/revision",
+];
+
+/// The labels the Job controller puts on a Job's pods.
+const JOB_LABELS: [&str; 4] = [
+    "batch.kubernetes.io/controller-uid",
+    "batch.kubernetes.io/job-name",
+    "controller-uid",
+    "job-name",
 ];
 
 /// The object without server-populated fields; returns what was dropped,
@@ -47,6 +55,25 @@ pub fn clean(value: &mut Json) -> Vec<String> {
             }
             if annotations.is_empty() {
                 meta.remove("annotations");
+            }
+        }
+    }
+    // A Job's selector and the labels it selects are the Job controller's,
+    // unless the Job chose its own (`manualSelector`).
+    if value["kind"] == "Job" && value["spec"]["manualSelector"] != true {
+        if let Some(spec) = value["spec"].as_object_mut() {
+            if spec.remove("selector").is_some() {
+                dropped.push("spec.selector".to_string());
+            }
+        }
+        for at in ["metadata", "spec.template.metadata"] {
+            let pointer = format!("/{}/labels", at.replace('.', "/"));
+            if let Some(Json::Object(labels)) = value.pointer_mut(&pointer) {
+                for key in JOB_LABELS {
+                    if labels.remove(key).is_some() {
+                        dropped.push(format!("{at}.labels.{key}"));
+                    }
+                }
             }
         }
     }
@@ -107,5 +134,25 @@ mod tests {
             })
         );
         assert_eq!(dropped.len(), 8, "{dropped:?}");
+    }
+
+    #[test]
+    fn a_jobs_generated_selector_and_labels_go_unless_it_chose_them() {
+        let labels = serde_json::json!({"controller-uid": "1", "job-name": "j", "team": "a"});
+        let mut job = serde_json::json!({
+            "kind": "Job",
+            "metadata": {"name": "j", "labels": labels},
+            "spec": {"selector": {"matchLabels": {"controller-uid": "1"}}, "template": {"metadata": {"labels": labels}}}
+        });
+        let mut manual = job.clone();
+        manual["spec"]["manualSelector"] = serde_json::json!(true);
+        clean(&mut job);
+        let kept = serde_json::json!({"team": "a"});
+        assert_eq!(job["metadata"]["labels"], kept);
+        assert_eq!(job["spec"]["template"]["metadata"]["labels"], kept);
+        assert!(job["spec"]["selector"].is_null());
+        let before = manual.clone();
+        clean(&mut manual);
+        assert_eq!(manual, before);
     }
 }

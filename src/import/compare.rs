@@ -35,9 +35,25 @@ pub struct Difference {
     pub output: Option<Json>,
     /// Manifold's own: listed in README, not an error under `--strict`.
     pub allowed: bool,
+    /// Why no service file can remove it, when something else renders it
+    /// (the environment's `[defaults]`).
+    pub cause: Option<String>,
 }
 
 impl Difference {
+    /// A whole object on one side only.
+    pub fn whole(object: String, in_input: bool) -> Self {
+        let it = Some(Json::String("the object".into()));
+        Difference {
+            object,
+            path: String::new(),
+            input: if in_input { it.clone() } else { None },
+            output: if in_input { None } else { it },
+            allowed: false,
+            cause: None,
+        }
+    }
+
     /// One line: the object, the path, and the two sides.
     pub fn describe(&self) -> String {
         let at = if self.path.is_empty() {
@@ -117,6 +133,13 @@ pub fn differences(
                 let sub = join(path, k);
                 match (i.get(k), o.get(k)) {
                     (Some(a), Some(b)) => differences(object, &sub, a, b, out),
+                    // A Service port's target is its port unless it says.
+                    (None, Some(b)) if k == "targetPort" && Some(b) == o.get("port") => {
+                        push(out, object, sub, None, Some(b));
+                        if let Some(last) = out.last_mut() {
+                            last.allowed = true;
+                        }
+                    }
                     (a, b) => push(out, object, sub, a, b),
                 }
             }
@@ -135,6 +158,7 @@ fn push(out: &mut Vec<Difference>, object: &str, path: String, i: Option<&Json>,
         path,
         input: i.cloned(),
         output: o.cloned(),
+        cause: None,
     });
 }
 
@@ -147,21 +171,35 @@ fn named_items(object: &str, path: &str, i: &[Json], o: &[Json], out: &mut Vec<D
             .map(name)
             .filter(|n| !i.iter().any(|x| x["name"] == n.as_str())),
     );
+    // An item named twice (a volume mounted twice) is compared once, with
+    // every item of its name when the two sides have not as many.
+    let mut seen = std::collections::BTreeSet::new();
+    names.retain(|n| seen.insert(n.clone()));
     for n in &names {
         let sub = format!("{path}[{n}]");
-        let a = i.iter().find(|x| x["name"] == n.as_str());
-        let b = o.iter().find(|x| x["name"] == n.as_str());
-        match (a, b) {
-            (Some(a), Some(b)) => differences(object, &sub, a, b, out),
-            _ => push(out, object, sub, a, b),
+        let named = |list: &[Json]| -> Vec<Json> {
+            list.iter()
+                .filter(|x| x["name"] == n.as_str())
+                .cloned()
+                .collect()
+        };
+        let (a, b) = (named(i), named(o));
+        match (a.as_slice(), b.as_slice()) {
+            ([a], [b]) => differences(object, &sub, a, b, out),
+            ([], [b]) => push(out, object, sub, None, Some(b)),
+            ([a], []) => push(out, object, sub, Some(a), None),
+            _ if a != b => push(out, object, sub, Some(&Json::from(a)), Some(&Json::from(b))),
+            _ => {}
         }
     }
     let order = |list: &[Json]| -> Vec<String> {
+        let mut seen = std::collections::BTreeSet::new();
         list.iter()
             .map(name)
             .filter(|n| {
                 i.iter().any(|x| x["name"] == n.as_str())
                     && o.iter().any(|x| x["name"] == n.as_str())
+                    && seen.insert(n.clone())
             })
             .collect()
     };
@@ -172,6 +210,7 @@ fn named_items(object: &str, path: &str, i: &[Json], o: &[Json], out: &mut Vec<D
             input: None,
             output: None,
             allowed: false,
+            cause: None,
         });
     }
 }
@@ -213,8 +252,9 @@ fn all_allowed(path: &str, input: Option<&Json>, output: Option<&Json>) -> bool 
 
 /// The differences README lists as manifold's own: its labels on objects
 /// and pod templates, the namespace where the input named none, the
-/// replica count of an autoscaled workload, and the do-not-prune
-/// annotations of objects that hold data.
+/// replica count of an autoscaled workload, the do-not-prune annotations
+/// of objects that hold data, and a field the input leaves out that
+/// manifold writes with the value the API server gives it anyway.
 fn allowed(path: &str, input: Option<&Json>, output: Option<&Json>) -> bool {
     let label_parents = [
         "metadata.labels.",
@@ -230,8 +270,27 @@ fn allowed(path: &str, input: Option<&Json>, output: Option<&Json>) -> bool {
         .any(|(k, _)| path == format!("metadata.annotations.\"{k}\""));
     match (input, output) {
         _ if is_label => true,
-        (None, Some(_)) => path == "metadata.namespace" || prune,
+        (None, Some(v)) => path == "metadata.namespace" || prune || server_default(path, v),
         (Some(_), None) => path == "spec.replicas",
+        _ => false,
+    }
+}
+
+/// Whether an absent field is `value` once the API server has it: a
+/// port's protocol, a Service's type, an HTTP probe's path, a workload's
+/// replica count and an autoscaler's minimum. (A Service port's
+/// `targetPort`, which defaults to its `port`, is found in
+/// [`differences`].)
+fn server_default(path: &str, value: &Json) -> bool {
+    let last = path.rsplit('.').next().unwrap_or_default();
+    let in_ports = path.contains("ports[");
+    match last {
+        "protocol" => in_ports && value == "TCP",
+        "type" => path == "spec.type" && value == "ClusterIP",
+        "path" => path.ends_with("httpGet.path") && value == "/",
+        "replicas" | "minReplicas" => {
+            path.starts_with("spec.") && !path[5..].contains('.') && value == 1
+        }
         _ => false,
     }
 }
@@ -291,5 +350,26 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn what_the_api_server_fills_in_anyway_is_allowed_and_nothing_else() {
+        let input = json!({"spec": {"ports": [{"name": "http", "port": 80}]}});
+        let output = json!({"spec": {
+            "type": "ClusterIP",
+            "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 80}]
+        }});
+        let mut diffs = Vec::new();
+        differences("Service/s", "", &input, &output, &mut diffs);
+        assert_eq!(diffs.len(), 3, "{diffs:?}");
+        assert!(diffs.iter().all(|d| d.allowed), "{diffs:?}");
+        let output = json!({"spec": {
+            "type": "NodePort",
+            "ports": [{"name": "http", "port": 80, "protocol": "UDP", "targetPort": "http"}]
+        }});
+        let mut diffs = Vec::new();
+        differences("Service/s", "", &input, &output, &mut diffs);
+        assert_eq!(diffs.len(), 3, "{diffs:?}");
+        assert!(diffs.iter().all(|d| !d.allowed), "{diffs:?}");
     }
 }

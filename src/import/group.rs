@@ -1,9 +1,9 @@
 //! Grouping the input into services: each workload (Deployment,
-//! StatefulSet, CronJob, Job) with the objects that belong to it, found by
-//! selector and by reference, never by name alone:
+//! StatefulSet, DaemonSet, CronJob, Job) with the objects that belong to
+//! it, found by selector and by reference, never by name alone:
 //!
-//! - Services whose selector its pods match, and the Ingresses that route
-//!   to those Services;
+//! - Services whose selector its pods match, and the Ingresses and Gateway
+//!   API HTTPRoutes that route to those Services;
 //! - the ConfigMaps its pods use (volumes, `env`, `envFrom`) and its
 //!   ServiceAccount;
 //! - HorizontalPodAutoscalers whose target it is and PodDisruptionBudgets
@@ -22,7 +22,7 @@ use serde_json::Value as Json;
 use super::read::Object;
 
 /// The workload kinds import turns into services.
-pub const WORKLOADS: [&str; 4] = ["Deployment", "StatefulSet", "CronJob", "Job"];
+pub const WORKLOADS: [&str; 5] = ["Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job"];
 
 /// A workload and what belongs to it.
 #[derive(Debug, Default)]
@@ -30,6 +30,7 @@ pub struct Group {
     pub workload: Option<Object>,
     pub services: Vec<Object>,
     pub ingresses: Vec<Object>,
+    pub routes: Vec<Object>,
     pub config_maps: Vec<Object>,
     pub autoscalers: Vec<Object>,
     pub budgets: Vec<Object>,
@@ -47,6 +48,32 @@ impl Group {
 
     pub fn namespace(&self) -> Option<&str> {
         self.workload().namespace()
+    }
+
+    /// Every object of the group, the workload first.
+    pub fn objects(&self) -> impl Iterator<Item = &Object> {
+        self.workload
+            .iter()
+            .chain(&self.services)
+            .chain(&self.ingresses)
+            .chain(&self.routes)
+            .chain(&self.config_maps)
+            .chain(&self.autoscalers)
+            .chain(&self.budgets)
+            .chain(&self.accounts)
+            .chain(&self.others)
+    }
+
+    /// Adds every object of `other` but its workload.
+    pub fn absorb(&mut self, other: Group) {
+        self.services.extend(other.services);
+        self.ingresses.extend(other.ingresses);
+        self.routes.extend(other.routes);
+        self.config_maps.extend(other.config_maps);
+        self.autoscalers.extend(other.autoscalers);
+        self.budgets.extend(other.budgets);
+        self.accounts.extend(other.accounts);
+        self.others.extend(other.others);
     }
 }
 
@@ -87,8 +114,8 @@ pub fn group(objects: Vec<Object>) -> Grouping {
     grouping
 }
 
-/// Services and budgets that select the pods, Ingresses to those Services,
-/// autoscalers that target the workload.
+/// Services and budgets that select the pods, Ingresses and HTTPRoutes to
+/// those Services, autoscalers that target the workload.
 fn take_selecting(g: &mut Group, rest: &mut Vec<Object>) {
     let w = g.workload();
     let ns = w.namespace().map(str::to_string);
@@ -101,6 +128,11 @@ fn take_selecting(g: &mut Group, rest: &mut Vec<Object>) {
     let names: Vec<String> = services.iter().map(|s| s.name().to_string()).collect();
     g.ingresses = drain(rest, |o| {
         o.kind() == "Ingress" && same_ns(o) && backends(&o.value).iter().any(|b| names.contains(b))
+    });
+    g.routes = drain(rest, |o| {
+        o.kind() == "HTTPRoute"
+            && same_ns(o)
+            && route_backends(&o.value).iter().any(|b| names.contains(b))
     });
     g.services = services;
     g.budgets = drain(rest, |o| {
@@ -202,6 +234,22 @@ fn backends(ingress: &Json) -> Vec<String> {
     for rule in items(&spec["rules"]) {
         for path in items(&rule["http"]["paths"]) {
             if let Some(n) = path["backend"]["service"]["name"].as_str() {
+                names.push(n.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// The Services an HTTPRoute sends traffic to (backends of another kind
+/// than Service are not).
+fn route_backends(route: &Json) -> Vec<String> {
+    let mut names = Vec::new();
+    for rule in items(&route["spec"]["rules"]) {
+        for backend in items(&rule["backendRefs"]) {
+            let service = backend["kind"].as_str().is_none_or(|k| k == "Service")
+                && backend["group"].as_str().is_none_or(str::is_empty);
+            if let (true, Some(n)) = (service, backend["name"].as_str()) {
                 names.push(n.to_string());
             }
         }

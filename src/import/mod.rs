@@ -3,13 +3,17 @@
 //!
 //! The stages, one file each: `read` (documents and `List` items), `clean`
 //! (server-populated fields), `group` (a workload and what selects or
-//! references it), `map` with `map_container` and `map_objects` (Kubernetes
-//! fields to typed keys, the one place that knows them), `toml` (the
-//! writer), `compare` (field-by-field differences and the patches that
-//! remove them) and `roundtrip` (the compile of the new files). The patches
-//! are derived, not written by hand: the typed service is rendered, every
-//! input value the rendering does not reproduce goes into `patches`, and the
-//! service is rendered again and compared; what still differs is reported.
+//! references it), `tracks` (the workloads of one app as one service),
+//! `environment` (the environment to compile for), `map` with `map_pod`,
+//! `map_container`, `security`, `map_objects` and `map_routing`
+//! (Kubernetes fields to typed keys, the one place that knows them),
+//! `toml` (the writer), `compare` (field-by-field differences and the
+//! patches that remove them), `roundtrip` (the compile of the new files)
+//! and `blame` (the environment's defaults behind a difference). The
+//! patches are derived, not written by hand: the typed service is rendered,
+//! every input value the rendering does not reproduce goes into `patches`,
+//! and the service is rendered again and compared; what still differs is
+//! reported.
 //!
 //! No I/O: the command line reads the inputs and the repository's
 //! environments, and writes the files this returns.
@@ -18,15 +22,21 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as Json;
 
+mod blame;
 pub mod clean;
 pub mod compare;
+mod environment;
 pub mod group;
 mod map;
 mod map_container;
 mod map_objects;
+mod map_pod;
+mod map_routing;
 pub mod read;
 pub mod roundtrip;
+mod security;
 pub mod toml;
+mod tracks;
 
 use compare::Difference;
 use map::Mapped;
@@ -71,6 +81,9 @@ pub struct Imported {
     pub new_environment: bool,
     pub services: Vec<ServiceReport>,
     pub left_out: Vec<(String, String)>,
+    /// What the user should know about an object: a second workload of an
+    /// app that fits no track, a literal secret kept in a patch.
+    pub notes: Vec<(String, String)>,
     pub secrets: BTreeSet<(String, String)>,
     /// Server-populated fields dropped: path and how many objects had it.
     pub dropped: BTreeMap<String, usize>,
@@ -104,6 +117,11 @@ pub fn import(request: &Request) -> Result<Imported, Failure> {
             *imported.dropped.entry(path).or_default() += 1;
         }
     }
+    let namespaces: Vec<read::Object> = objects
+        .iter()
+        .filter(|o| o.kind() == "Namespace")
+        .cloned()
+        .collect();
     let grouping = group::group(objects);
     if grouping.groups.is_empty() && problems.is_empty() {
         problems.push(format!(
@@ -114,47 +132,61 @@ pub fn import(request: &Request) -> Result<Imported, Failure> {
     if !problems.is_empty() {
         return Err(Failure::Input(problems));
     }
-    let (env_name, env_text, new_env) = environment(request, &grouping);
-    imported.namespace = namespace_of(&env_text);
-    imported.environment = env_name.clone();
-    imported.new_environment = new_env;
-    let registry_off = env_has_registry(&env_text);
-    let mut mapped: Vec<Mapped> = grouping
-        .groups
-        .iter()
-        .map(|g| map::service(g, &imported.namespace, registry_off))
-        .collect();
-    let mut left_out = grouping.left_out;
-    mapped = distinct(mapped, &mut left_out);
-    let env_file = (format!("environments/{env_name}.toml"), env_text);
+    let found = tracks::apps(grouping.groups);
+    let env = environment::environment(request, &found.apps, &namespaces);
+    imported.namespace = env.namespace.clone();
+    imported.environment = env.name.clone();
+    imported.new_environment = env.new;
+    let cx = map::Context {
+        namespace: &env.namespace,
+        registry: env.registry,
+        pull_secrets: &env.pull_secrets,
+        labels: &env.labels,
+        security: &env.security,
+        gateway: env.gateway.as_ref(),
+    };
+    let mapped: Vec<Mapped> = found.apps.iter().map(|a| map::service(a, &cx)).collect();
+    let mut left_out = found.left_out;
+    left_out.extend(grouping.left_out);
+    let mut mapped = distinct(mapped, &mut left_out);
+    let env_file = (format!("environments/{}.toml", env.name), env.text.clone());
     let first =
-        roundtrip::render(&files(&env_file, &mapped), &env_name).map_err(Failure::Compile)?;
+        roundtrip::render(&files(&env_file, &mapped), &env.name).map_err(Failure::Compile)?;
     for m in &mut mapped {
-        add_patches(m, &first, &imported.namespace);
+        add_patches(m, &first, &env.namespace);
     }
     let written = files(&env_file, &mapped);
-    let second = roundtrip::render(&written, &env_name).map_err(Failure::Compile)?;
-    imported.differences = differences(&mapped, &second, &imported.namespace);
+    let second = roundtrip::render(&written, &env.name).map_err(Failure::Compile)?;
+    imported.differences = differences(&mapped, &second, &env.namespace);
+    if !env.new {
+        let again = |files: &[(String, String)]| {
+            let rendered = roundtrip::render(files, &env.name).ok()?;
+            Some(differences(&mapped, &rendered, &env.namespace))
+        };
+        blame::defaults(&mut imported.differences, &written, &env.name, again);
+    }
     imported.services = mapped
         .iter()
         .map(|m| report(m, &imported.differences))
         .collect();
     imported.files = written
         .into_iter()
-        .filter(|(path, _)| new_env || path.starts_with("services/"))
+        .filter(|(path, _)| env.new || path.starts_with("services/"))
         .map(|(path, text)| File { path, text })
         .collect();
     imported.left_out = left_out;
+    imported.notes = found.notes;
+    imported
+        .notes
+        .extend(mapped.iter().flat_map(secret_literals));
     imported.secrets = grouping.secrets;
     Ok(imported)
 }
 
-/// The services with distinct names: a second workload whose pods carry
-/// the same `app` (a canary, most likely) is left out with its objects, as
-/// importing it as a track is not done yet.
-fn distinct(mut mapped: Vec<Mapped>, left_out: &mut Vec<(String, String)>) -> Vec<Mapped> {
-    // The workload named like the service (the stable one) wins.
-    mapped.sort_by_key(|m| m.targets[0].input.name() != m.name);
+/// The services with distinct names: a second service of a name already
+/// taken (two workloads whose pods carry the same `app` that are not
+/// tracks of one another) is left out with its objects.
+fn distinct(mapped: Vec<Mapped>, left_out: &mut Vec<(String, String)>) -> Vec<Mapped> {
     let mut out: Vec<Mapped> = Vec::new();
     for m in mapped {
         if !out.iter().any(|o| o.name == m.name) {
@@ -165,7 +197,7 @@ fn distinct(mut mapped: Vec<Mapped>, left_out: &mut Vec<(String, String)>) -> Ve
             left_out.push((
                 t.input.id(),
                 format!(
-                    "a second workload for service `{}` (importing tracks is not done yet): import it on its own",
+                    "a second service named `{}` (its pods carry the same `app`): import it on its own",
                     m.name
                 ),
             ));
@@ -173,44 +205,6 @@ fn distinct(mut mapped: Vec<Mapped>, left_out: &mut Vec<(String, String)>) -> Ve
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
-}
-
-/// The environment to compile for: the repository's whose namespace the
-/// first workload runs in, else its first, else a new one named after that
-/// namespace. Returns its name, text and whether it is new.
-fn environment(request: &Request, grouping: &group::Grouping) -> (String, String, bool) {
-    let ns = grouping.groups[0]
-        .namespace()
-        .unwrap_or("default")
-        .to_string();
-    let existing = request
-        .environments
-        .iter()
-        .find(|(_, text)| namespace_of(text) == ns)
-        .or(request.environments.first());
-    match existing {
-        Some((name, text)) => (name.clone(), text.clone(), false),
-        None => {
-            let text = format!(
-                "# Written by `manifold import` for the namespace the imported objects run in.\nnamespace = \"{ns}\"\nkube_version = \"{KUBE_VERSION}\"\n"
-            );
-            (ns, text, true)
-        }
-    }
-}
-
-fn namespace_of(env_text: &str) -> String {
-    env_text
-        .parse::<::toml::Table>()
-        .ok()
-        .and_then(|t| t.get("namespace")?.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-fn env_has_registry(env_text: &str) -> bool {
-    env_text
-        .parse::<::toml::Table>()
-        .is_ok_and(|t| t.contains_key("registry"))
 }
 
 /// The environment file and every service file.
@@ -235,21 +229,26 @@ fn files(env: &(String, String), mapped: &[Mapped]) -> Vec<(String, String)> {
 fn add_patches(m: &mut Mapped, rendered: &BTreeMap<Key, Json>, namespace: &str) {
     let mut table = toml::Table::new();
     for t in &m.targets {
-        let ns = t.input.namespace().unwrap_or(namespace).to_string();
-        let key = (t.kind.clone(), ns, t.rendered.clone());
-        let Some(out) = lookup(rendered, &key) else {
+        let Some(out) = find(rendered, t, namespace, false) else {
             continue;
         };
-        let labelled = without_manifold_labels(&t.input.value, out);
-        let wanted = keep_capabilities(labelled.clone());
+        let mut wanted = without_manifold_labels(&t.input.value, out);
+        let autoscaled = m.table.get("autoscale").is_some();
+        if autoscaled && t.rendered == m.name && t.input.value["spec"]["template"].is_object() {
+            // The autoscaler owns the count: manifold writes none.
+            if let Some(spec) = wanted["spec"].as_object_mut() {
+                spec.remove("replicas");
+            }
+        }
+        if t.kind == "Job" {
+            // The name is manifold's (`<name>-<hash>`), taken after the
+            // patches: a patch of it would be hashed again.
+            wanted["metadata"]["name"] = out["metadata"]["name"].clone();
+        }
         if let Some(Some(p)) = compare::patch(&wanted, out).map(|p| Toml::from_json(&p)) {
             let k = format!("{}/{}", t.kind.to_lowercase(), t.rendered);
             table.set(&k, p);
-            let mut why = "the input's values that no typed key renders".to_string();
-            if wanted != labelled {
-                why.push_str(";\n`capabilities.drop = []`: its containers drop none, and no key keeps manifold from dropping all");
-            }
-            table.comment(&k, &why);
+            table.comment(&k, "the input's values that no typed key renders");
         }
     }
     m.table.set_table("patches", table);
@@ -277,35 +276,33 @@ fn without_manifold_labels(input: &Json, rendered: &Json) -> Json {
     wanted
 }
 
-/// A container that drops no capabilities keeps the runtime's: manifold
-/// drops them all unless told otherwise, and no typed key says otherwise
-/// yet, so the patch sets `drop: []` (nginx, say, cannot start without
-/// them when it runs as root).
-fn keep_capabilities(mut wanted: Json) -> Json {
-    let pod = match wanted["kind"].as_str() {
-        Some("CronJob") => "/spec/jobTemplate/spec/template/spec",
-        Some("Deployment" | "StatefulSet" | "Job") => "/spec/template/spec",
-        _ => return wanted,
+/// The rendered object a target became: by the input's kind, namespace
+/// and name once patched (`by_input`), else by the name manifold gives it;
+/// a Job by its name and any hash.
+fn find<'a>(
+    rendered: &'a BTreeMap<Key, Json>,
+    t: &map_objects::Target,
+    namespace: &str,
+    by_input: bool,
+) -> Option<&'a Json> {
+    let ns = t.input.namespace().unwrap_or(namespace).to_string();
+    let name = if by_input {
+        t.input.name()
+    } else {
+        &t.rendered
     };
-    for list in ["containers", "initContainers"] {
-        let Some(Json::Array(containers)) = wanted.pointer_mut(&format!("{pod}/{list}")) else {
-            continue;
-        };
-        for c in containers {
-            if c.pointer("/securityContext/capabilities/drop").is_none() && c.is_object() {
-                let sc = &mut c["securityContext"];
-                if !sc.is_object() {
-                    *sc = Json::Object(Default::default());
-                }
-                let caps = &mut sc["capabilities"];
-                if !caps.is_object() {
-                    *caps = Json::Object(Default::default());
-                }
-                caps["drop"] = Json::Array(Vec::new());
-            }
+    let key = (t.kind.clone(), ns.clone(), name.to_string());
+    lookup(rendered, &key).or_else(|| {
+        if t.kind != "Job" {
+            return None;
         }
-    }
-    wanted
+        rendered.iter().find_map(|((kind, n, name), v)| {
+            let ours = kind == "Job"
+                && (n == &ns || n.is_empty())
+                && tracks::job_base(name) == Some(t.rendered.as_str());
+            ours.then_some(v)
+        })
+    })
 }
 
 fn lookup<'a>(rendered: &'a BTreeMap<Key, Json>, key: &Key) -> Option<&'a Json> {
@@ -314,8 +311,8 @@ fn lookup<'a>(rendered: &'a BTreeMap<Key, Json>, key: &Key) -> Option<&'a Json> 
         .or_else(|| rendered.get(&(key.0.clone(), String::new(), key.2.clone())))
 }
 
-/// Every input object against the object of the same kind, namespace and
-/// name in the output, and the output objects that match no input.
+/// Every input object against the rendered object it became, and the
+/// rendered objects that match no input.
 fn differences(
     mapped: &[Mapped],
     rendered: &BTreeMap<Key, Json>,
@@ -324,34 +321,115 @@ fn differences(
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for m in mapped {
+        let autoscaled = |name: &str| {
+            m.targets.iter().any(|t| {
+                t.kind == "HorizontalPodAutoscaler"
+                    && t.input.value["spec"]["scaleTargetRef"]["name"] == name
+            })
+        };
         for t in &m.targets {
-            let key = roundtrip::key(&t.input.value, namespace);
             let id = t.input.id();
-            match lookup(rendered, &key) {
+            let found =
+                find(rendered, t, namespace, true).or_else(|| find(rendered, t, namespace, false));
+            match found {
                 Some(o) => {
                     seen.insert(roundtrip::key(o, ""));
+                    let from = out.len();
                     compare::differences(&id, "", &t.input.value, o, &mut out);
+                    kept_selector_labels(&mut out[from..], o);
+                    if autoscaled(t.input.name()) {
+                        fights_the_autoscaler(&mut out[from..]);
+                    }
                 }
-                None => out.push(Difference {
-                    object: id,
-                    path: String::new(),
-                    input: Some(Json::String("the object".into())),
-                    output: None,
-                    allowed: false,
-                }),
+                None => out.push(Difference::whole(id, true)),
             }
         }
     }
     for (key, _) in rendered.iter().filter(|(k, _)| !seen.contains(*k)) {
-        out.push(Difference {
-            object: format!("{}/{}", key.0, key.2),
-            path: String::new(),
-            input: None,
-            output: Some(Json::String("the object".into())),
-            allowed: false,
-        });
+        out.push(Difference::whole(format!("{}/{}", key.0, key.2), false));
+    }
+    for d in &mut out {
+        // The hash in a Job's name is manifold's (see README, Jobs).
+        let hashed = d
+            .output
+            .as_ref()
+            .and_then(Json::as_str)
+            .and_then(tracks::job_base)
+            .is_some();
+        if d.object.starts_with("Job/") && d.path == "metadata.name" && hashed {
+            d.allowed = true;
+        }
     }
     out
+}
+
+/// A replica count manifold writes where the input has none is the API
+/// server's default, but not when an autoscaler kept as written (not
+/// `[autoscale]`) owns the count: each publish would reset it.
+fn fights_the_autoscaler(diffs: &mut [Difference]) {
+    for d in diffs
+        .iter_mut()
+        .filter(|d| d.path == "spec.replicas" && d.input.is_none())
+    {
+        d.allowed = false;
+        d.cause = Some(
+            "the autoscaler kept in `objects` owns the count, which each publish would reset: make it `[autoscale]` (its pods need a request of the resource it measures)"
+                .to_string(),
+        );
+    }
+}
+
+/// Variables of the service's pods named like secrets with a literal
+/// value: no typed key takes them (manifold refuses literal secrets), so
+/// they come from the patch, and the summary says so.
+fn secret_literals(m: &Mapped) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for t in m
+        .targets
+        .iter()
+        .filter(|t| group::WORKLOADS.contains(&t.kind.as_str()))
+    {
+        let spec = &group::pod_template(&t.input.value)["spec"];
+        let containers =
+            group::items(&spec["containers"]).chain(group::items(&spec["initContainers"]));
+        for c in containers {
+            for e in group::items(&c["env"]) {
+                let (Some(name), true) = (e["name"].as_str(), e["value"].is_string()) else {
+                    continue;
+                };
+                if crate::check::looks_secret(name) {
+                    out.push((
+                        t.input.id(),
+                        format!(
+                            "`{name}` of container `{}` looks like a secret and has a literal value, kept in a patch: put it in a Secret and write `{name} = {{ secret = \"<name>\", key = \"<key>\" }}`",
+                            c["name"].as_str().unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The labels of a workload's kept selector, which manifold writes on the
+/// workload itself too (beside its own), are allowed there.
+fn kept_selector_labels(diffs: &mut [Difference], rendered: &Json) {
+    let selector = &rendered["spec"]["selector"]["matchLabels"];
+    let kept = |k: &str, v: &Json| {
+        let k = k.trim_matches('"');
+        compare::MANIFOLD_LABELS.contains(&k) || selector.get(k) == Some(v)
+    };
+    for d in diffs.iter_mut().filter(|d| !d.allowed && d.input.is_none()) {
+        let Some(output) = &d.output else { continue };
+        d.allowed = match d.path.strip_prefix("metadata.labels") {
+            Some("") => output
+                .as_object()
+                .is_some_and(|labels| labels.iter().all(|(k, v)| kept(k, v))),
+            Some(key) => key.strip_prefix('.').is_some_and(|k| kept(k, output)),
+            None => false,
+        };
+    }
 }
 
 /// Leaf values: how many of a service's input values are typed, patched,

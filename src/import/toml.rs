@@ -3,6 +3,9 @@
 //! the others as `[section]` headers after the plain keys, arrays of tables as
 //! `[[section]]`, and a `# comment` line above any key that carries one.
 //!
+//! Strings are written so that manifold reads them back as they were:
+//! `${` becomes `$${`, which variable expansion turns back into `${`.
+//!
 //! It writes only what it is given: the values come from `map.rs`, and
 //! the text is read back by manifold's own loader in the round trip, so a
 //! writer bug shows as a failed import, never as a silent change.
@@ -11,6 +14,10 @@ use serde_json::Value as Json;
 
 /// Inline tables and arrays longer than this are written as sections.
 const INLINE_MAX: usize = 88;
+
+/// Tables of text written as sections even when short: they read as parts
+/// of the service, not as a map of labels.
+const SECTIONS: [&str; 5] = ["config", "files", "ingress", "route", "security"];
 
 /// A TOML value. Tables keep the order their keys were added in.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +82,19 @@ impl Table {
 
     pub fn get(&self, key: &str) -> Option<&Toml> {
         self.0.iter().find(|e| e.key == key).map(|e| &e.value)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Toml> {
+        self.0
+            .iter_mut()
+            .find(|e| e.key == key)
+            .map(|e| &mut e.value)
+    }
+
+    /// Removes `key`, returning its value.
+    pub fn remove(&mut self, key: &str) -> Option<Toml> {
+        let at = self.0.iter().position(|e| e.key == key)?;
+        Some(self.0.remove(at).value)
     }
 
     /// The table under `key`, created (last) when missing.
@@ -232,7 +252,9 @@ fn is_section(value: &Toml, key: &str, top: bool) -> bool {
     let fits = inline(value).len() + key.len() + 3 <= INLINE_MAX;
     (value.is_table() || value.is_table_array()) && !fits
         || nested_sections(value)
-        || top && (value.is_table_array() || value.is_table() && !is_map(value))
+        || top
+            && (value.is_table_array()
+                || value.is_table() && (!is_map(value) || SECTIONS.contains(&key)))
 }
 
 /// A table of plain text values (labels, a selector), inline at the top
@@ -263,7 +285,8 @@ fn write_comment(out: &mut String, comment: Option<&str>) {
 /// A value on one line.
 fn inline(value: &Toml) -> String {
     match value {
-        Toml::Str(s) => string(s),
+        // manifold expands `${...}` in every string; `$${` is a literal `${`.
+        Toml::Str(s) => string(&s.replace("${", "$${")),
         Toml::Int(i) => i.to_string(),
         Toml::Float(f) if f.is_finite() && f.fract() == 0.0 => format!("{f:.1}"),
         Toml::Float(f) => f.to_string(),

@@ -132,6 +132,9 @@ pub struct Service {
     /// Kept selector labels of an adopted workload: the stable track's
     /// selector, verbatim.
     pub selector: Map,
+    /// The stable track's pod labels, verbatim, for an adopted workload
+    /// whose pod template must not change.
+    pub pod_labels: Map,
     /// A StatefulSet's governing Service, when it is not `<name>-headless`.
     pub headless_service: Option<String>,
     pub annotations: Map,
@@ -713,13 +716,17 @@ pub struct Disruption {
 }
 
 /// What a service of an environment shows the others: the namespace its
-/// pods run in and the names of the ports they declare. Built for every
+/// pods run in, the names of the ports they declare and whether its pods
+/// carry `app`. Built for every
 /// service of an environment before any is checked or rendered, so one
 /// service can refer to another (network policies).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Peer {
     pub namespace: String,
     pub ports: Vec<String>,
+    /// Its stable pods carry `pod_labels` without `app`, which policies
+    /// select peers by.
+    pub unlabelled: bool,
 }
 
 /// The services of one environment, by name.

@@ -39,6 +39,13 @@ impl Generated {
     }
 }
 
+/// The name of the ConfigMap generated for service `service` from `what`
+/// (`config` or `files`) holding `data`; `None` for no data. `import` reads
+/// manifold's own output back with it.
+pub fn generated_name(service: &str, what: &str, data: BTreeMap<String, String>) -> Option<String> {
+    Generated::new(service, what, data).map(|g| g.name)
+}
+
 /// The generated ConfigMaps the pods are wired to.
 pub(super) struct Wiring {
     /// From `[config]`: the main container's `envFrom`.

@@ -20,7 +20,7 @@ impl Scope<'_> {
             spec: apps::DaemonSetSpec {
                 selector: parts.selector,
                 template: parts.template,
-                update_strategy: Some(self.daemon_set_strategy()),
+                update_strategy: self.daemon_set_strategy(),
                 min_ready_seconds: rollout.min_ready.as_deref().map(secs32),
                 revision_history_limit: rollout.history,
             },
@@ -28,21 +28,25 @@ impl Scope<'_> {
         }
     }
 
-    fn daemon_set_strategy(&self) -> apps::DaemonSetUpdateStrategy {
+    /// The update strategy `[rollout]` asks for; `None` when it sets none
+    /// of `strategy`, `max_surge` and `max_unavailable` (the API server's
+    /// default is a rolling update, one node at a time).
+    fn daemon_set_strategy(&self) -> Option<apps::DaemonSetUpdateStrategy> {
         let rollout = &self.svc.rollout;
+        let rolling = rollout.max_surge.is_some() || rollout.max_unavailable.is_some();
         match rollout.strategy.as_deref() {
-            Some("on-delete") => apps::DaemonSetUpdateStrategy {
+            None if !rolling => None,
+            Some("on-delete") => Some(apps::DaemonSetUpdateStrategy {
                 type_: Some("OnDelete".into()),
                 rolling_update: None,
-            },
-            _ => apps::DaemonSetUpdateStrategy {
+            }),
+            _ => Some(apps::DaemonSetUpdateStrategy {
                 type_: Some("RollingUpdate".into()),
-                rolling_update: (rollout.max_surge.is_some() || rollout.max_unavailable.is_some())
-                    .then(|| apps::RollingUpdateDaemonSet {
-                        max_surge: rollout.max_surge.as_ref().map(int_or_string),
-                        max_unavailable: rollout.max_unavailable.as_ref().map(int_or_string),
-                    }),
-            },
+                rolling_update: rolling.then(|| apps::RollingUpdateDaemonSet {
+                    max_surge: rollout.max_surge.as_ref().map(int_or_string),
+                    max_unavailable: rollout.max_unavailable.as_ref().map(int_or_string),
+                }),
+            }),
         }
     }
 }

@@ -57,8 +57,10 @@ use sha2::{Digest, Sha256};
 
 use crate::model::{self, Directory, Environment, Scopes, Service, duration_seconds};
 
+pub use config_map::generated_name;
 pub use kustomization::kustomization;
 pub use namespace::namespace;
+pub use pod::FILES_VOLUME;
 
 /// A rendered object.
 #[derive(Clone, Debug)]

@@ -17,7 +17,7 @@ use super::{Scope, non_empty, non_empty_vec};
 use crate::model::{self, duration_seconds, file_key};
 
 /// The volume of the generated `files` ConfigMap.
-const FILES_VOLUME: &str = "manifold-files";
+pub const FILES_VOLUME: &str = "manifold-files";
 
 impl Scope<'_> {
     /// The pod template of one track, whose pods carry `labels`.

@@ -68,9 +68,16 @@ impl Scope<'_> {
         replicas: Option<i32>,
         track_env: &model::Env,
     ) -> Parts {
-        let template_labels = self.track_labels(track, version);
+        let labels = self.track_labels(track, version);
         let mut meta = self.meta(name);
-        meta.labels = Some(template_labels.clone());
+        meta.labels = Some(labels.clone());
+        // An adopted workload's pods keep the labels they have.
+        let kept = &self.svc.pod_labels;
+        let template_labels = if track == STABLE && !kept.is_empty() {
+            kept.clone()
+        } else {
+            labels
+        };
         if !self.svc.workload_annotations.is_empty() {
             let mut annotations = self.annotations.clone();
             annotations.extend(self.svc.workload_annotations.clone());
@@ -121,7 +128,7 @@ impl Scope<'_> {
                 replicas: parts.replicas,
                 selector: parts.selector,
                 template: parts.template,
-                strategy: Some(self.deployment_strategy()),
+                strategy: self.deployment_strategy(),
                 min_ready_seconds: rollout.min_ready.as_deref().map(secs32),
                 revision_history_limit: rollout.history,
                 progress_deadline_seconds: rollout.progress_deadline.as_deref().map(secs32),
@@ -131,20 +138,26 @@ impl Scope<'_> {
         }
     }
 
-    fn deployment_strategy(&self) -> apps::DeploymentStrategy {
+    /// The strategy `[rollout]` asks for; `None` when it sets none of
+    /// `strategy`, `max_surge` and `max_unavailable`, so the API server's
+    /// default applies (RollingUpdate, 25% and 25%), as for a Deployment
+    /// written without one.
+    fn deployment_strategy(&self) -> Option<apps::DeploymentStrategy> {
         let rollout = &self.svc.rollout;
+        let rolling = rollout.max_surge.is_some() || rollout.max_unavailable.is_some();
         match rollout.strategy.as_deref() {
-            Some("recreate") => apps::DeploymentStrategy {
+            None if !rolling => None,
+            Some("recreate") => Some(apps::DeploymentStrategy {
                 type_: Some("Recreate".into()),
                 rolling_update: None,
-            },
-            _ => apps::DeploymentStrategy {
+            }),
+            _ => Some(apps::DeploymentStrategy {
                 type_: Some("RollingUpdate".into()),
-                rolling_update: Some(apps::RollingUpdateDeployment {
+                rolling_update: rolling.then(|| apps::RollingUpdateDeployment {
                     max_surge: rollout.max_surge.as_ref().map(int_or_string),
                     max_unavailable: rollout.max_unavailable.as_ref().map(int_or_string),
                 }),
-            },
+            }),
         }
     }
 
@@ -162,7 +175,7 @@ impl Scope<'_> {
                         .clone()
                         .unwrap_or_else(|| self.headless_service_name()),
                 ),
-                update_strategy: Some(self.stateful_set_strategy()),
+                update_strategy: self.stateful_set_strategy(),
                 pod_management_policy: rollout.pod_management.as_deref().map(|p| match p {
                     "parallel" => "Parallel".to_string(),
                     _ => "OrderedReady".to_string(),
@@ -176,14 +189,18 @@ impl Scope<'_> {
         }
     }
 
-    fn stateful_set_strategy(&self) -> apps::StatefulSetUpdateStrategy {
+    /// The update strategy `[rollout]` asks for; `None` when it sets
+    /// neither `strategy` nor `partition` (the API server's default is a
+    /// rolling update of every pod).
+    fn stateful_set_strategy(&self) -> Option<apps::StatefulSetUpdateStrategy> {
         let rollout = &self.svc.rollout;
         match rollout.strategy.as_deref() {
-            Some("on-delete") => apps::StatefulSetUpdateStrategy {
+            None if rollout.partition.is_none() => None,
+            Some("on-delete") => Some(apps::StatefulSetUpdateStrategy {
                 type_: Some("OnDelete".into()),
                 rolling_update: None,
-            },
-            _ => apps::StatefulSetUpdateStrategy {
+            }),
+            _ => Some(apps::StatefulSetUpdateStrategy {
                 type_: Some("RollingUpdate".into()),
                 rolling_update: rollout
                     .partition
@@ -191,7 +208,7 @@ impl Scope<'_> {
                         partition: Some(p),
                         max_unavailable: None,
                     }),
-            },
+            }),
         }
     }
 

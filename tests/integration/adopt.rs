@@ -94,9 +94,6 @@ spec:
     matchLabels:
       app.kubernetes.io/instance: web
       app.kubernetes.io/name: nginx
-  strategy:
-    rollingUpdate: {}
-    type: RollingUpdate
   template:
     metadata:
       labels:
@@ -256,8 +253,6 @@ spec:
     assert!(
         spec.ends_with(
             "\
-  updateStrategy:
-    type: RollingUpdate
   volumeClaimTemplates:
   - apiVersion: v1
     kind: PersistentVolumeClaim
@@ -280,6 +275,56 @@ spec:
             "  clusterIP: None\n  ports:\n  - name: pg\n    port: 5432\n    protocol: TCP\n    targetPort: pg\n  selector:\n    app: db\n    tier: data\n  type: ClusterIP\n"
         ),
         "{service}"
+    );
+    assert_strict(&repo.path().join("out"));
+}
+
+/// Kept pod labels are the stable pods' labels, exactly: the pod template
+/// of an adopted workload does not change, so no pod restarts when manifold
+/// takes it over. The workload itself and the canary's pods carry
+/// manifold's labels as usual.
+#[test]
+fn kept_pod_labels_leave_the_stable_pod_template_as_it_was() {
+    let web = WEB.replace(
+        "[[ports]]",
+        "pod_labels = { \"app.kubernetes.io/name\" = \"nginx\", \"app.kubernetes.io/instance\" = \"web\", \"app.kubernetes.io/managed-by\" = \"Helm\" }\n\n[[ports]]",
+    );
+    let repo = repo(&[("web", &web)]);
+    let run = manifold(repo.path(), &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stable = read(repo.path(), "web/deployment-web.yaml");
+    let template = &stable[stable.find("  template:\n").unwrap()..];
+    assert!(
+        template.starts_with(
+            "  template:
+    metadata:
+      labels:
+        app.kubernetes.io/instance: web
+        app.kubernetes.io/managed-by: Helm
+        app.kubernetes.io/name: nginx
+    spec:
+"
+        ),
+        "{stable}"
+    );
+    assert!(
+        stable.starts_with(
+            "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  labels:
+    app: web
+    app.kubernetes.io/instance: web
+    app.kubernetes.io/managed-by: manifold
+    app.kubernetes.io/name: nginx
+"
+        ),
+        "{stable}"
+    );
+    let canary = read(repo.path(), "web/deployment-web-canary.yaml");
+    assert!(
+        canary.contains("    metadata:\n      labels:\n        app: web\n        app.kubernetes.io/managed-by: manifold\n"),
+        "{canary}"
     );
     assert_strict(&repo.path().join("out"));
 }

@@ -86,6 +86,7 @@ cases! {
     manifest_errors: "manifest-errors",
     manifest_identity_clash: "manifest-identity-clash",
     manifest_sops_secret: "manifest-sops-secret",
+    kept_pod_labels_errors: "kept-pod-labels-errors",
     missing_version: "missing-version",
     network_policy_unknown_peer: "network-policy-unknown-peer",
     new_bad_name: "new-bad-name",

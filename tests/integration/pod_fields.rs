@@ -207,8 +207,6 @@ fn each_profile_writes_its_defaults_and_the_keys_set() {
         name: probe
         securityContext:
           privileged: true
-  updateStrategy:
-    type: RollingUpdate
 "
     );
 }
