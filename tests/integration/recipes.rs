@@ -351,3 +351,29 @@ fn the_kargo_promotion_edits_the_version_of_each_stages_overlay() {
         );
     }
 }
+
+/// README shows the Kargo recipe as it is in `deploy/kargo/promotion.yaml`:
+/// each YAML block of its Kargo section is a part of that file, word for
+/// word, so the snippet a reader copies is the one the test above checks.
+#[test]
+fn readmes_kargo_snippets_are_the_tested_file() {
+    let readme = fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let file = fs::read_to_string(repo_root().join("deploy/kargo/promotion.yaml")).unwrap();
+    let section = readme
+        .split("\n### Kargo\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README has a Kargo section");
+    let blocks: Vec<&str> = section
+        .split("```yaml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert_eq!(blocks.len(), 2);
+    for block in blocks {
+        assert!(
+            file.contains(block),
+            "not in deploy/kargo/promotion.yaml:\n{block}"
+        );
+    }
+}
