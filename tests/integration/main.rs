@@ -43,6 +43,7 @@ mod pod_fields;
 mod properties;
 mod publish;
 mod publish_safety;
+mod recipes;
 mod reference;
 mod route;
 mod scaffold;

@@ -258,7 +258,7 @@ pub mod git;
 pub mod reference;
 pub mod tools;
 
-pub use tools::{KUBERNETES_VALIDATE, PYYAML, RUAMEL_YAML, python, pytool, require};
+pub use tools::{KUBERNETES_VALIDATE, PYYAML, RUAMEL_YAML, npmtool, python, pytool, require};
 
 /// A TOML basic string for `s`.
 pub fn toml_string(s: &str) -> String {

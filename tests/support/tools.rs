@@ -4,7 +4,9 @@
 //! From `PATH`: `git`, `kubectl`, `python3` (to create the venv) and `cargo`
 //! (the pre-commit test). From the venv `scripts/pytools` creates in
 //! `target/pytools` from `tests/requirements.txt`: PyYAML, ruamel.yaml,
-//! kubernetes-validate, pre-commit, check-jsonschema and taplo.
+//! kubernetes-validate, pre-commit, check-jsonschema and taplo. From the
+//! folder `scripts/npmtools` fills in `target/npm-tools` from
+//! `tests/npm/package.json`: Renovate, run by `node`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,6 +28,8 @@ const INSTALL: &[(&str, &str)] = &[
     ),
     ("bash", "apt-get install bash"),
     ("man", "apt-get install man-db"),
+    ("node", "apt-get install nodejs npm (Node.js 20 or 22)"),
+    ("npm", "apt-get install nodejs npm (Node.js 20 or 22)"),
 ];
 
 /// The path of `program` found on `PATH`, if any.
@@ -104,6 +108,50 @@ pub fn pytool(name: &str) -> PathBuf {
         "{name} missing from target/pytools: run scripts/pytools"
     );
     path
+}
+
+/// The bin directory of the Node.js tools, installed (or brought up to
+/// date with `tests/npm/package.json`) on first use by `scripts/npmtools`.
+pub fn npmtools() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        require("node");
+        require("npm");
+        let output = Command::new("bash")
+            .arg(repo_root().join("scripts/npmtools"))
+            .arg("--print-bin")
+            .output()
+            .expect("bash runs");
+        assert!(
+            output.status.success(),
+            "scripts/npmtools failed to install tests/npm/package.json from the npm registry into target/npm-tools; run scripts/npmtools to retry:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        PathBuf::from(
+            String::from_utf8_lossy(&output.stdout)
+                .trim()
+                .lines()
+                .last()
+                .unwrap_or_default(),
+        )
+    })
+}
+
+/// A program of the Node.js tools, such as `renovate`; fails the test when
+/// it is not there.
+#[track_caller]
+pub fn npmtool(name: &str) -> PathBuf {
+    let path = npmtools().join(name);
+    require_npm_program(&path, name);
+    path
+}
+
+#[track_caller]
+fn require_npm_program(path: &Path, name: &str) {
+    assert!(
+        is_executable(path),
+        "{name} missing from target/npm-tools: run scripts/npmtools"
+    );
 }
 
 /// A package of `tests/requirements.txt` the venv's python imports.
@@ -188,6 +236,12 @@ pub fn python(needs: &[Package], args: &[&str]) -> String {
 #[should_panic(expected = "no-such-tool not found on PATH: install it (apt-get install it)")]
 fn a_missing_program_fails_naming_it_and_its_install_command() {
     require_with("no-such-tool", "apt-get install it");
+}
+
+#[test]
+#[should_panic(expected = "no-such-tool missing from target/npm-tools: run scripts/npmtools")]
+fn a_missing_node_program_fails_naming_scripts_npmtools() {
+    require_npm_program(Path::new("/nonexistent/no-such-tool"), "no-such-tool");
 }
 
 #[test]
