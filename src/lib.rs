@@ -10,7 +10,8 @@
 //! the stages for every (environment, service) pair. On top: [`output`] puts
 //! the tree on disk, [`diff`] compares two trees and [`gitops`] publishes to
 //! and reads from the gitops branches; [`import`] turns existing Kubernetes
-//! YAML into services. ARCHITECTURE.md has the map. The
+//! YAML into services; [`edit`] changes values of overlays in place (`set`,
+//! `promote`). ARCHITECTURE.md has the map. The
 //! library never prints and never exits.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
@@ -18,6 +19,7 @@ pub mod check;
 pub mod compile;
 pub mod diag;
 pub mod diff;
+pub mod edit;
 pub mod emit;
 pub mod git;
 pub mod gitops;

@@ -300,7 +300,7 @@ fn overlay<'a>(
 }
 
 /// defaults < service < overlay
-fn merged(defaults: Option<&Node>, service_tree: &Node, overlay: Option<&Node>) -> Node {
+pub(super) fn merged(defaults: Option<&Node>, service_tree: &Node, overlay: Option<&Node>) -> Node {
     let mut tree = match defaults {
         Some(d) => {
             let mut base = d.clone();
