@@ -54,25 +54,41 @@ pub fn finish(root: &Path, outcome: Outcome, dry_run: bool, idle: &str) -> Resul
             "note: {n} elsewhere in the repository; they do not block this change"
         );
     }
+    drop(err);
+    // The report of the change goes to stdout, problems to stderr. A
+    // closed pipe (`| head`) is not our failure.
+    let mut out = std::io::stdout().lock();
     for note in &outcome.notes {
-        let _ = writeln!(err, "{note}");
+        let _ = writeln!(out, "{note}");
     }
     let Some(changes) = &outcome.changes else {
-        let _ = writeln!(err, "{idle}");
+        let _ = writeln!(out, "{idle}");
         return Ok(ExitCode::SUCCESS);
     };
     let color = anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
-    let text = diff::render_text(std::slice::from_ref(changes), color);
-    // A closed pipe (`| head`) is not our failure.
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let diff = diff::render_text(std::slice::from_ref(changes), color);
+    let _ = writeln!(out, "\n{diff}");
     if dry_run {
-        let _ = writeln!(err, "dry run: nothing written");
+        let created: Vec<&str> = outcome
+            .edits
+            .iter()
+            .filter(|e| e.created)
+            .map(|e| e.path.as_str())
+            .collect();
+        let _ = match created.as_slice() {
+            [] => writeln!(out, "dry run: nothing written"),
+            paths => writeln!(
+                out,
+                "dry run: nothing written (would create {})",
+                paths.join(", ")
+            ),
+        };
         return Ok(ExitCode::SUCCESS);
     }
     for e in &outcome.edits {
         write_atomically(&root.join(&e.path), &e.text)?;
         let verb = if e.created { "created" } else { "wrote" };
-        let _ = writeln!(err, "{verb} {}", e.path);
+        let _ = writeln!(out, "{verb} {}", e.path);
     }
     Ok(ExitCode::SUCCESS)
 }

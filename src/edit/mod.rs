@@ -85,8 +85,9 @@ pub fn set(root: &Path, env: &str, service: &str, args: &[String]) -> Result<Out
         offset += arg.len() + 1;
     }
     let path = overlay_path(env, service);
-    let Some((mut overlay, created)) = open(&project, env_input, service) else {
-        return Ok(unreadable(project, &path));
+    let (mut overlay, created) = match open(&project, env_input, service) {
+        Ok(opened) => opened,
+        Err(file) => return Ok(unreadable(project, &BTreeSet::from([file]))),
     };
     let mut notes = Vec::new();
     for a in &assignments {
@@ -171,7 +172,9 @@ pub fn promote(root: &Path, p: &Promotion<'_>) -> Result<Outcome> {
             if p.all {
                 continue;
             }
-            return Ok(unreadable(project, &overlay_path(p.from, service)));
+            let mut files = pair_files(&project, p.from, &[service]);
+            files.extend(pair_files(&project, p.to, &[service]));
+            return Ok(unreadable(project, &files));
         };
         if !enabled(&source) || !enabled(&dest) {
             match p.all {
@@ -188,8 +191,9 @@ pub fn promote(root: &Path, p: &Promotion<'_>) -> Result<Outcome> {
             continue;
         }
         let path = overlay_path(p.to, service);
-        let Some((mut overlay, created)) = open(&project, target, service) else {
-            return Ok(unreadable(project, &path));
+        let (mut overlay, created) = match open(&project, target, service) {
+            Ok(opened) => opened,
+            Err(file) => return Ok(unreadable(project, &BTreeSet::from([file]))),
         };
         for c in copies {
             if let Err(conflict) = overlay.set(&c.path, c.value.clone()) {
@@ -277,12 +281,16 @@ fn project_text<'a>(
     Some(&project.sources.get(o.file).text)
 }
 
-/// The service's overlay to edit, and whether it is new; `None` when it
-/// exists but is not TOML.
-fn open(project: &Project, env: &load::EnvInput, service: &str) -> Option<(Overlay, bool)> {
-    match project_text(project, env, service) {
-        Some(text) => Some((Overlay::parse(text)?, false)),
-        None => Some((Overlay::new(schema_line(project).as_deref()), true)),
+/// The service's overlay to edit, and whether it is new; `Err` with the
+/// overlay's file when it exists but is not TOML.
+fn open(project: &Project, env: &load::EnvInput, service: &str) -> Result<(Overlay, bool), FileId> {
+    let Some(o) = env.overlays.iter().find(|o| o.name == service) else {
+        return Ok((Overlay::new(schema_line(project).as_deref()), true));
+    };
+    let text = &project.sources.get(o.file).text;
+    match (&o.tree, Overlay::parse(text)) {
+        (Some(_), Some(overlay)) => Ok((overlay, false)),
+        _ => Err(o.file),
     }
 }
 
@@ -297,19 +305,20 @@ fn schema_line(project: &Project) -> Option<String> {
         .map(str::to_string)
 }
 
-/// An outcome that stops at the load's errors: a file to edit cannot be read.
-fn unreadable(project: Project, path: &str) -> Outcome {
+/// An outcome that stops at the load's errors in `files`: a file to edit
+/// or to read a merged view from cannot be read.
+fn unreadable(project: Project, files: &BTreeSet<FileId>) -> Outcome {
     let mut blocking: Vec<Diagnostic> = project
         .diagnostics
         .iter()
-        .filter(|d| d.is_error())
+        .filter(|d| d.is_error() && d.file.is_some_and(|f| files.contains(&f)))
         .cloned()
         .collect();
     if blocking.is_empty() {
         blocking.push(
             Diagnostic::error(
                 crate::diag::Code::Unreadable,
-                format!("cannot read `{path}`"),
+                "cannot read the files to edit",
             )
             .hint("run `manifold validate` to see why"),
         );

@@ -39,4 +39,5 @@ mod properties;
 mod publish;
 mod publish_safety;
 mod reference;
+mod release;
 mod route;
