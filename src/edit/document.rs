@@ -53,8 +53,12 @@ pub struct Conflict {
 pub enum Outcome {
     /// The file has the value already.
     Unchanged,
-    /// Replaced the value written before (shown as TOML).
-    Replaced(String),
+    /// Replaced the value written before: what was written, and what is
+    /// now (as TOML: a literal string stays one).
+    Replaced {
+        was: String,
+        now: String,
+    },
     Added,
 }
 
@@ -313,9 +317,10 @@ fn replace(old: &mut Value, mut new: Value) -> Outcome {
             }
         }
     }
+    let now = shown(&new);
     *new.decor_mut() = old.decor().clone();
     *old = new;
-    Outcome::Replaced(was)
+    Outcome::Replaced { was, now }
 }
 
 fn raw_repr(v: &Value) -> Option<String> {
@@ -387,7 +392,8 @@ A = \"1\"
     #[test]
     fn a_replaced_value_keeps_everything_around_it() {
         let (text, outcome) = edit(OVERLAY, &[key("version")], Value::from("1.10"));
-        assert_eq!(outcome, Outcome::Replaced("'1.0.0002'".into()));
+        let (was, now) = ("'1.0.0002'".into(), "'1.10'".into());
+        assert_eq!(outcome, Outcome::Replaced { was, now });
         assert_eq!(text, OVERLAY.replace("'1.0.0002'", "'1.10'"));
         let path = [key("tracks"), Segment::Item("canary".into()), key("weight")];
         let (text, _) = edit(OVERLAY, &path, Value::from(10));
@@ -454,7 +460,10 @@ A = \"1\"
         let mut o = Overlay::parse("[resources.cpu]\nlimit = \"1\"\n").unwrap();
         assert_eq!(
             o.set(&path, Value::from("2")),
-            Ok(Outcome::Replaced("\"1\"".into()))
+            Ok(Outcome::Replaced {
+                was: "\"1\"".into(),
+                now: "\"2\"".into()
+            })
         );
         assert_eq!(o.to_string(), "[resources.cpu]\nlimit = \"2\"\n");
         let mut o = Overlay::parse("resources.cpu.limit = \"1\"\n").unwrap();

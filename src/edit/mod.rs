@@ -335,7 +335,7 @@ fn note(path: &str, key: &str, value: &toml_edit::Value, outcome: Set) -> String
     let value = document::shown(value);
     match outcome {
         Set::Unchanged => format!("{path}: {key} = {value} (unchanged)"),
-        Set::Replaced(was) => format!("{path}: {key} = {value} (was {was})"),
+        Set::Replaced { was, now } => format!("{path}: {key} = {now} (was {was})"),
         Set::Added => format!("{path}: {key} = {value} (added)"),
     }
 }

@@ -69,7 +69,7 @@ fn set_keeps_every_byte_but_the_changed_values() {
     assert_eq!(expected.matches("[[tracks]]").count(), 1);
     assert!(
         run.stdout.starts_with(
-            "environments/prod/web.toml: version = \"1.10\" (was '1.1')\n\
+            "environments/prod/web.toml: version = '1.10' (was '1.1')\n\
              environments/prod/web.toml: tracks.canary.weight = 50 (was 10)\n\n\
              prod: 0 added, 2 changed, 0 removed (against the files as they were)\n"
         ),
