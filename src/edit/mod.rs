@@ -93,20 +93,7 @@ pub fn set(root: &Path, env: &str, service: &str, args: &[String]) -> Result<Out
     for a in &assignments {
         match overlay.set(&a.path, a.value.clone()) {
             Ok(outcome) => notes.push(note(&path, &a.key, &a.value, outcome)),
-            Err(conflict) => problems.push(assign::ArgProblem {
-                code: crate::diag::Code::Type,
-                message: format!(
-                    "`{}` cannot be set: `{}` is not a table in `{path}`",
-                    a.key,
-                    dotted(&a.path[..conflict.at.min(a.path.len())])
-                ),
-                span: a.span.clone(),
-                label: None,
-                hint: format!(
-                    "set `{}` itself, or edit `{path}`",
-                    dotted(&a.path[..conflict.at.min(a.path.len())])
-                ),
-            }),
+            Err(conflict) => problems.push(in_the_way(a, &path, conflict)),
         }
     }
     if !problems.is_empty() {
@@ -132,6 +119,22 @@ pub fn set(root: &Path, env: &str, service: &str, args: &[String]) -> Result<Out
         }],
     };
     check(root, project, env, &[service], edits, notes)
+}
+
+/// A key whose path runs into a value of the overlay: `resources.cpu.limit`
+/// where the overlay has `resources.cpu = "1"`.
+fn in_the_way(a: &Assignment, path: &str, conflict: document::Conflict) -> assign::ArgProblem {
+    let above = dotted(&a.path[..conflict.at.min(a.path.len())]);
+    assign::ArgProblem {
+        code: crate::diag::Code::Type,
+        message: format!(
+            "`{}` cannot be set: `{above}` is not a table in `{path}`",
+            a.key
+        ),
+        span: a.span.clone(),
+        label: None,
+        hint: format!("set `{above}` itself, or edit `{path}`"),
+    }
 }
 
 /// What `promote` was asked for.

@@ -92,6 +92,7 @@ cases! {
     set_bad_arguments: "set-bad-arguments",
     set_invalid_value: "set-invalid-value",
     set_unknown_service: "set-unknown-service",
+    set_value_in_the_way: "set-value-in-the-way",
     set_version: "set-version",
     typo_in_overlay: "typo-in-overlay",
     typo_in_service: "typo-in-service",
