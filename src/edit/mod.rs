@@ -367,6 +367,14 @@ fn check(
         .collect();
     let after = load::load_edited(root, &texts)?;
     let new = compile::compile_environment(&after, env)?;
+    let mut notes = notes;
+    for s in services {
+        if merged_service(&after, env, s).is_some_and(|m| !enabled(&m)) {
+            notes.push(format!(
+                "note: `{s}` is disabled in `{env}` (`enabled = false`): it renders nothing there"
+            ));
+        }
+    }
     let ours = pair_files(&after, env, services);
     let (mut blocking, mut others): (Vec<Diagnostic>, Vec<Diagnostic>) = new
         .diagnostics

@@ -443,3 +443,26 @@ fn the_readme_pipeline_snippets_follow_their_schemas() {
         );
     }
 }
+
+/// An edit of a service that the environment disables is written, and the
+/// empty diff is explained.
+#[test]
+fn set_on_a_disabled_service_says_it_renders_nothing() {
+    let example = example();
+    let run = manifold(
+        example.path(),
+        &["set", "-e", "prod-us", "connector", "version=1.0.0007"],
+    );
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (
+            0,
+            "environments/prod-us/connector.toml: version = \"1.0.0007\" (added)\n\
+             note: `connector` is disabled in `prod-us` (`enabled = false`): it renders nothing there\n\n\
+             prod-us: no changes (against the files as they were)\n\n\
+             created environments/prod-us/connector.toml\n"
+        ),
+        "{}",
+        run.stderr
+    );
+}
