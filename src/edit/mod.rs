@@ -32,8 +32,8 @@ mod assign;
 mod document;
 mod promote;
 
-pub use assign::Assignment;
-pub use document::{Outcome as Set, Overlay, Segment, dotted};
+use assign::Assignment;
+use document::{Outcome as Set, Overlay, dotted};
 pub use promote::What;
 
 /// What `against` says in the diff of an edit.
