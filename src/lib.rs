@@ -11,7 +11,8 @@
 //! where a value of a merged service or a rendered field comes from. On top: [`output`] puts
 //! the tree on disk, [`diff`] compares two trees and [`gitops`] publishes to
 //! and reads from the gitops branches; [`import`] turns existing Kubernetes
-//! YAML into services; [`scaffold`] has the files of a new repository.
+//! YAML into services; [`scaffold`] has the files of a new repository;
+//! [`edit`] changes values of overlays in place (`set`, `promote`).
 //! ARCHITECTURE.md has the map. The library never prints and never exits.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
@@ -19,6 +20,7 @@ pub mod check;
 pub mod compile;
 pub mod diag;
 pub mod diff;
+pub mod edit;
 pub mod emit;
 pub mod explain;
 pub mod git;

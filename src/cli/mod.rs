@@ -16,8 +16,10 @@ mod docs;
 mod explain;
 mod import;
 mod init;
+mod promote;
 mod publish;
 mod report;
+mod set;
 
 #[derive(Parser)]
 #[command(
@@ -133,6 +135,45 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
         format: ExplainFormat,
     },
+    /// Set values in a service's overlay, keeping the file's comments and
+    /// layout; check and show the change first.
+    Set {
+        /// The environment whose overlay is edited.
+        #[arg(short = 'e', long = "env", value_name = "ENV")]
+        env: String,
+        /// The service, by the name of its file in `services/`.
+        #[arg(value_name = "SERVICE")]
+        service: String,
+        /// `KEY=VALUE`, typed by the service schema: `version=1.4.2`,
+        /// `replicas=4`, `tracks.canary.weight=50`, `env.LOG_LEVEL=debug`.
+        #[arg(value_name = "KEY=VALUE", required = true)]
+        assignments: Vec<String>,
+        /// Show the change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Copy services' versions (tracks, config) from one environment's
+    /// merged view into another's overlays.
+    Promote {
+        /// Services, by the name of their file in `services/`.
+        #[arg(value_name = "SERVICE")]
+        services: Vec<String>,
+        /// The environment whose values are copied.
+        #[arg(long, value_name = "ENV")]
+        from: String,
+        /// The environment whose overlays are edited.
+        #[arg(long, value_name = "ENV")]
+        to: String,
+        /// What to copy (comma-separated).
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "version")]
+        what: Vec<WhatArg>,
+        /// Every service enabled in both environments whose values differ.
+        #[arg(long)]
+        all: bool,
+        /// Show the change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Commit the rendered tree to the gitops branch (the CI pushes it).
     Publish {
         /// Gitops branch of environments that do not name one.
@@ -212,6 +253,17 @@ enum Command {
 pub enum Format {
     Human,
     Json,
+}
+
+/// What `promote` copies.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WhatArg {
+    /// `version`, and the versions of side and init containers.
+    Version,
+    /// Each track's `version` and `weight`.
+    Tracks,
+    /// The `[config]` and `[env]` values the source's overlay sets.
+    Config,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -332,6 +384,30 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 dry_run,
                 force,
                 strict,
+            },
+        ),
+        Command::Set {
+            env,
+            service,
+            assignments,
+            dry_run,
+        } => set::set(root, &env, &service, &assignments, dry_run),
+        Command::Promote {
+            services,
+            from,
+            to,
+            what,
+            all,
+            dry_run,
+        } => promote::promote(
+            root,
+            &services,
+            promote::Options {
+                from: &from,
+                to: &to,
+                what: &what,
+                all,
+                dry_run,
             },
         ),
         Command::Publish {

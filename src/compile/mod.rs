@@ -85,6 +85,52 @@ impl Compiled {
 /// Compiles the selected environments (all when `select` is empty).
 /// Unknown names in `select` are a usage error.
 pub fn compile(project: &Project, select: &[String]) -> Result<Compiled> {
+    let (diagnostics, outputs) = compile_all(project, select)?;
+    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    Ok(Compiled {
+        diagnostics,
+        environments: if has_errors { Vec::new() } else { outputs },
+    })
+}
+
+/// One environment compiled for a command that edits some of its
+/// services (`set`, `promote`): its files even when some of its pairs
+/// fail (a failed pair renders nothing), and every diagnostic, for the
+/// caller to tell those of its pairs from the others.
+#[derive(Debug)]
+pub struct Partial {
+    pub diagnostics: Vec<Diagnostic>,
+    /// `None` when the environment's own file is invalid.
+    pub environment: Option<EnvOutput>,
+}
+
+/// Compiles one environment; see [`Partial`].
+pub fn compile_environment(project: &Project, env: &str) -> Result<Partial> {
+    let (diagnostics, mut outputs) = compile_all(project, &[env.to_string()])?;
+    Ok(Partial {
+        diagnostics,
+        environment: outputs.pop(),
+    })
+}
+
+/// A service's merged view in an environment, before variables: the
+/// environment's `[defaults]`, the service file and its overlay, merged;
+/// `None` when one of them is missing or cannot be parsed (the compile
+/// says why). `service` is the name of the service's file.
+pub fn merged_service(project: &Project, env: &str, service: &str) -> Option<Node> {
+    let env_input = project.environments.iter().find(|e| e.input.name == env)?;
+    let svc = project.services.iter().find(|s| s.name == service)?;
+    let overlay = match env_input.overlays.iter().find(|o| o.name == service) {
+        Some(o) => Some(o.tree.as_ref()?),
+        None => None,
+    };
+    let defaults = env_input.input.tree.as_ref()?.get("defaults");
+    Some(pair::merged(defaults, svc.tree.as_ref()?, overlay))
+}
+
+/// The pipeline: every diagnostic, and the output of every selected
+/// environment whose file is valid, errors or not.
+fn compile_all(project: &Project, select: &[String]) -> Result<(Vec<Diagnostic>, Vec<EnvOutput>)> {
     check_selection(project, select)?;
     let mut diagnostics = project.diagnostics.clone();
     let invalid = validate_files(project, &mut diagnostics);
@@ -141,11 +187,7 @@ pub fn compile(project: &Project, select: &[String]) -> Result<Compiled> {
     merge_versions(&mut diagnostics);
     diagnostics.extend(gitops_targets(&environments, &outputs));
     normalize(&mut diagnostics);
-    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
-    Ok(Compiled {
-        diagnostics,
-        environments: if has_errors { Vec::new() } else { outputs },
-    })
+    Ok((diagnostics, outputs))
 }
 
 /// Fails on a selected environment that does not exist.

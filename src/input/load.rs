@@ -15,7 +15,7 @@
 //! names (a service without `name`, an environment); it does not look inside
 //! the tables.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -180,6 +180,14 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
 /// Reads the repository at `root`. I/O failures are errors; problems with the
 /// files' content are diagnostics in the returned project.
 pub fn load(root: &Path) -> Result<Project> {
+    load_edited(root, &BTreeMap::new())
+}
+
+/// Reads the repository at `root` as [`load`] does, with the text of some
+/// files (paths relative to the repository, with `/` separators) replaced,
+/// or added when they do not exist: what the repository would be after an
+/// edit, before anything is written. Paths that are not inputs are ignored.
+pub fn load_edited(root: &Path, edits: &BTreeMap<String, String>) -> Result<Project> {
     let mut project = Project::default();
     let services_dir = root.join("services");
     let env_dir = root.join("environments");
@@ -253,7 +261,34 @@ pub fn load(root: &Path) -> Result<Project> {
             _ => std::fs::read(path),
         })
         .collect();
-    Ok(build(project, found.into_iter().zip(texts).collect()))
+    let mut files: Vec<(Found, std::io::Result<Vec<u8>>)> = found.into_iter().zip(texts).collect();
+    for (path, text) in edits {
+        let bytes = Ok(text.clone().into_bytes());
+        match files.iter_mut().find(|(f, _)| f.display == *path) {
+            Some(file) => file.1 = bytes,
+            None => {
+                let Some(new) = classify(path) else { continue };
+                let at = files.partition_point(|(f, _)| found_order(f, &new).is_lt());
+                files.insert(at, (new, bytes));
+            }
+        }
+    }
+    Ok(build(project, files))
+}
+
+/// The order `load` finds files in: services, then environments, then
+/// CRDs, then manifests (the environments' before `manifests/`), each
+/// depth-first in sorted order.
+fn found_order(a: &Found, b: &Found) -> std::cmp::Ordering {
+    let rank = |f: &Found| match f.role {
+        Role::Service => 0,
+        Role::Environment | Role::Overlay { .. } => 1,
+        Role::Crd => 2,
+        Role::Manifest { .. } => 3,
+    };
+    rank(a)
+        .cmp(&rank(b))
+        .then_with(|| a.display.split('/').cmp(b.display.split('/')))
 }
 
 /// Loads a repository given as files in memory: (path relative to the
@@ -266,20 +301,7 @@ pub fn load_files<T: AsRef<[u8]>>(files: &[(String, T)]) -> Project {
         .iter()
         .filter_map(|(path, bytes)| Some((classify(path)?, bytes.as_ref())))
         .collect();
-    // The order `load` finds them in: services, then environments, then
-    // CRDs, then manifests (the environments' before `manifests/`), each
-    // depth-first in sorted order.
-    found.sort_by(|(a, _), (b, _)| {
-        let rank = |f: &Found| match f.role {
-            Role::Service => 0,
-            Role::Environment | Role::Overlay { .. } => 1,
-            Role::Crd => 2,
-            Role::Manifest { .. } => 3,
-        };
-        rank(a)
-            .cmp(&rank(b))
-            .then_with(|| a.display.split('/').cmp(b.display.split('/')))
-    });
+    found.sort_by(|(a, _), (b, _)| found_order(a, b));
     let files = found
         .into_iter()
         .map(|(f, bytes)| {

@@ -45,6 +45,7 @@ mod publish;
 mod publish_safety;
 mod recipes;
 mod reference;
+mod release;
 mod route;
 mod scaffold;
 mod wording;

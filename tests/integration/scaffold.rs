@@ -306,8 +306,10 @@ fn the_man_pages_render() {
             "manifold-init.1",
             "manifold-man.1",
             "manifold-new.1",
+            "manifold-promote.1",
             "manifold-publish.1",
             "manifold-schema.1",
+            "manifold-set.1",
             "manifold-validate.1",
             "manifold.1",
         ]
