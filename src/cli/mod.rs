@@ -115,6 +115,16 @@ enum Command {
         /// Subject line of the commit, instead of `publish <sha>: <subject>`.
         #[arg(short = 'm', long, value_name = "TEXT")]
         message: Option<String>,
+        /// The commit message from a template file instead: text with
+        /// placeholders such as {source_short}, {source_subject},
+        /// {environments} and {summary}; manifold's trailers follow it.
+        #[arg(long, value_name = "FILE", conflicts_with = "message")]
+        message_template: Option<PathBuf>,
+        /// A git trailer added after manifold's own, such as
+        /// `Pipeline=https://...` (repeatable); manifold's own keys
+        /// (Source-Commit, ...) cannot be set.
+        #[arg(long = "trailer", value_name = "KEY=VALUE", value_parser = trailer)]
+        trailers: Vec<(String, String)>,
         /// Show what would be committed; write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -180,6 +190,11 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+}
+
+/// A `--trailer KEY=VALUE`, checked as the library says.
+fn trailer(arg: &str) -> Result<(String, String), String> {
+    manifold::gitops::parse_trailer(arg)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -290,6 +305,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Publish {
             branch,
             message,
+            message_template,
+            trailers,
             dry_run,
             allow_dirty,
             take_over,
@@ -297,7 +314,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => publish::publish(
             root,
             &branch,
-            message.as_deref(),
+            publish::Message {
+                subject: message.as_deref(),
+                template: message_template.map(|t| place.arg(&t)),
+                trailers: &trailers,
+            },
             dry_run,
             allow_dirty,
             publish::Overrides {

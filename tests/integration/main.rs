@@ -40,6 +40,7 @@ mod network_policy;
 mod output_safety;
 mod pod_fields;
 mod properties;
+mod provenance;
 mod publish;
 mod publish_safety;
 mod reference;
