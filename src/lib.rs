@@ -9,7 +9,8 @@
 //! writes YAML; [`git`] drives git without knowing manifold; [`compile`] runs
 //! the stages for every (environment, service) pair. On top: [`output`] puts
 //! the tree on disk, [`diff`] compares two trees and [`gitops`] publishes to
-//! and reads from the gitops branches; [`import`] turns existing Kubernetes
+//! and reads from the gitops branches; [`status`] shows which version runs
+//! where; [`import`] turns existing Kubernetes
 //! YAML into services; [`scaffold`] has the files of a new repository.
 //! ARCHITECTURE.md has the map. The library never prints and never exits.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
@@ -29,3 +30,4 @@ pub mod output;
 pub mod render;
 pub mod scaffold;
 pub mod schema;
+pub mod status;

@@ -17,6 +17,7 @@ mod import;
 mod init;
 mod publish;
 mod report;
+mod status;
 
 #[derive(Parser)]
 #[command(
@@ -89,6 +90,17 @@ enum Command {
         /// Exit with 1 when there are changes, 0 when there are none.
         #[arg(long)]
         exit_code: bool,
+    },
+    /// Show which version runs where: services by environments, in
+    /// promotion order, with what differs from the previous environment.
+    Status {
+        /// Only these environments (repeatable).
+        #[arg(short = 'e', long = "env", value_name = "ENV")]
+        envs: Vec<String>,
+        /// Aligned columns for a terminal, a Markdown table, JSON, or one
+        /// self-contained HTML page.
+        #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+        format: StatusFormat,
     },
     /// Turn Kubernetes YAML into service files, and check the round trip.
     Import {
@@ -204,6 +216,14 @@ pub enum Format {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Text,
+    Markdown,
+    Json,
+    Html,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiffFormat {
     Text,
     Markdown,
@@ -287,6 +307,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             format,
             exit_code,
         ),
+        Command::Status { envs, format } => status::status(root, &envs, format),
         Command::Import {
             paths,
             dry_run,

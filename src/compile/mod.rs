@@ -11,7 +11,8 @@
 //! cluster-scoped), `pair` compiles one (environment, service) pair, `names` checks
 //! the names and paths of its rendered objects, `manifests` checks the
 //! objects of the `manifests/` folders, and `gitops` checks where
-//! each environment would be published.
+//! each environment would be published; `merged` stops after the merge, for
+//! views of the configuration (`manifold status`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,8 +32,11 @@ use crate::schema::{self, Kind};
 mod gitops;
 mod kinds;
 mod manifests;
+mod merged;
 mod names;
 mod pair;
+
+pub use merged::{Merged, MergedEnv, MergedService, merged};
 
 use gitops::gitops_targets;
 use kinds::Kinds;
@@ -85,6 +89,7 @@ pub fn compile(project: &Project, select: &[String]) -> Result<Compiled> {
     check_selection(project, select)?;
     let mut diagnostics = project.diagnostics.clone();
     let invalid = validate_files(project, &mut diagnostics);
+    diagnostics.extend(merged::promotion_of(project, &invalid).1);
     let kinds = Kinds::read(&project.crds, &project.sources, &mut diagnostics);
     let environments = selected(project, select, &invalid);
     for (env_input, env, _) in &environments {

@@ -64,12 +64,12 @@ impl PairOutput {
 
 /// A pair merged and read into the typed model, to be checked and rendered.
 pub(super) struct Prepared {
-    name: String,
+    pub(super) name: String,
     namespace: String,
     /// The environment, service and overlay files, low to high.
     layers: Layers,
     tree: Node,
-    svc: Service,
+    pub(super) svc: Service,
 }
 
 /// The keys of a service the directory is made of, and those they depend on

@@ -177,7 +177,7 @@ impl Code {
                 "Two services, ports, containers, volumes or tracks share a name, or two rendered objects (those of `manifests/` included) would."
             }
             Code::UnknownEnvironment => {
-                "An overlay, an environment's `manifests/` folder or a command-line `-e` names an environment that has no file."
+                "An overlay, an environment's `manifests/` folder, a `promote_from` or a command-line `-e` names an environment that has no file."
             }
             Code::UnknownService => "An overlay names a service that has no file.",
             Code::UnknownReference => {

@@ -46,4 +46,5 @@ mod publish_safety;
 mod reference;
 mod route;
 mod scaffold;
+mod status;
 mod wording;

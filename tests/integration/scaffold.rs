@@ -307,6 +307,7 @@ fn the_man_pages_render() {
             "manifold-new.1",
             "manifold-publish.1",
             "manifold-schema.1",
+            "manifold-status.1",
             "manifold-validate.1",
             "manifold.1",
         ]

@@ -1,8 +1,8 @@
 //! The external tools the tests run. A test never skips because one is
 //! missing: it fails, naming the tool and the command that installs it.
 //!
-//! From `PATH`: `git`, `kubectl`, `python3` (to create the venv) and `cargo`
-//! (the pre-commit test). From the venv `scripts/pytools` creates in
+//! From `PATH`: `git`, `kubectl`, `python3` (to create the venv), `cargo`
+//! (the pre-commit test) and `chromium` (the HTML status page). From the venv `scripts/pytools` creates in
 //! `target/pytools` from `tests/requirements.txt`: PyYAML, ruamel.yaml,
 //! kubernetes-validate, pre-commit, check-jsonschema and taplo.
 
@@ -26,6 +26,7 @@ const INSTALL: &[(&str, &str)] = &[
     ),
     ("bash", "apt-get install bash"),
     ("man", "apt-get install man-db"),
+    ("chromium", "apt-get install chromium"),
 ];
 
 /// The path of `program` found on `PATH`, if any.
