@@ -90,6 +90,20 @@ enum Command {
         /// Exit with 1 when there are changes, 0 when there are none.
         #[arg(long)]
         exit_code: bool,
+        /// Write the Markdown into DIR as numbered parts that each fit a
+        /// comment (diff-1.md, diff-2.md, ...; the summary table in part
+        /// one; nothing left out); needs --format markdown.
+        #[arg(long, value_name = "DIR", conflicts_with = "summary_only")]
+        output_dir: Option<PathBuf>,
+        /// The largest Markdown part (--output-dir), or comment on standard
+        /// output, in characters [default: 65536 (GitHub's limit) for
+        /// parts; 60000 on standard output, diffs past it left out].
+        #[arg(long, value_name = "N")]
+        max_chars: Option<usize>,
+        /// Print only the counts: the summary table in Markdown, a line
+        /// per environment in text, no `objects` in JSON.
+        #[arg(long)]
+        summary_only: bool,
     },
     /// Show which version runs where: services by environments, in
     /// promotion order, with what differs from the previous environment.
@@ -299,13 +313,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             branch,
             format,
             exit_code,
+            output_dir,
+            max_chars,
+            summary_only,
         } => diff::diff(
             &place,
             &envs,
             against.as_deref(),
             &branch,
-            format,
-            exit_code,
+            diff::Output {
+                format,
+                exit_code,
+                output_dir: output_dir.map(|d| place.arg(&d)),
+                max_chars,
+                summary_only,
+            },
         ),
         Command::Status { envs, format } => status::status(root, &envs, format),
         Command::Import {

@@ -24,6 +24,7 @@ mod crds;
 mod daemon_set;
 mod deploy;
 mod diff;
+mod diff_parts;
 mod diff_safety;
 mod editor_schemas;
 mod env;
