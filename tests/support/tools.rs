@@ -2,7 +2,8 @@
 //! missing: it fails, naming the tool and the command that installs it.
 //!
 //! From `PATH`: `git`, `kubectl`, `python3` (to create the venv), `cargo`
-//! (the pre-commit test) and `chromium` (the HTML status page). From the venv `scripts/pytools` creates in
+//! (the pre-commit test), `chromium` (the HTML status page), and `curl`
+//! and `jq` (the comment-posting steps of the CI templates). From the venv `scripts/pytools` creates in
 //! `target/pytools` from `tests/requirements.txt`: PyYAML, ruamel.yaml,
 //! kubernetes-validate, pre-commit, check-jsonschema and taplo.
 
@@ -27,6 +28,8 @@ const INSTALL: &[(&str, &str)] = &[
     ("bash", "apt-get install bash"),
     ("man", "apt-get install man-db"),
     ("chromium", "apt-get install chromium"),
+    ("jq", "apt-get install jq"),
+    ("curl", "apt-get install curl"),
 ];
 
 /// The path of `program` found on `PATH`, if any.
