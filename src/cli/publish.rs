@@ -95,6 +95,13 @@ pub fn publish(
             Err(e) => return Err(e),
         },
     };
+    print_outcome(&outcome);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What happened: notes on stderr, each branch's result, and on a dry run
+/// the message that would be written, on stdout.
+fn print_outcome(outcome: &gitops::Outcome) {
     for note in &outcome.notes {
         eprintln!("note: {note}");
     }
@@ -133,7 +140,6 @@ pub fn publish(
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Reads `--message-template FILE`; `None` when it has problems, which are
