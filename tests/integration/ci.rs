@@ -87,15 +87,21 @@ fn every_pin_names_the_release_tag_of_this_version() {
 /// the GitLab job's script item or the GitHub step's `run` that names the
 /// parts' marker.
 fn posting_script(file: &str) -> String {
+    step(file, "diff", "manifold-diff part ")
+}
+
+/// The script of a CI template's `job` (GitLab: `manifold-<job>`) that
+/// contains `needle`.
+fn step(file: &str, job: &str, needle: &str) -> String {
     let text = std::fs::read(repo_root().join(file)).unwrap();
     let doc = manifold::diff::read_documents(&text).unwrap().remove(0);
     let scripts: Vec<&serde_json::Value> = match file {
-        "ci/gitlab-ci.yml" => doc["manifold-diff"]["script"]
+        "ci/gitlab-ci.yml" => doc[format!("manifold-{job}").as_str()]["script"]
             .as_array()
             .unwrap()
             .iter()
             .collect(),
-        _ => doc["jobs"]["diff"]["steps"]
+        _ => doc["jobs"][job]["steps"]
             .as_array()
             .unwrap()
             .iter()
@@ -105,8 +111,8 @@ fn posting_script(file: &str) -> String {
     scripts
         .into_iter()
         .filter_map(|s| s.as_str())
-        .find(|s| s.contains("manifold-diff part "))
-        .unwrap_or_else(|| panic!("{file} has no step that posts the parts"))
+        .find(|s| s.contains(needle))
+        .unwrap_or_else(|| panic!("{file} has no {job} step with `{needle}`"))
         .to_string()
 }
 
@@ -258,5 +264,77 @@ fn the_ci_templates_post_every_part_update_their_comments_and_delete_stale_ones(
         assert_eq!(api.comments(), expect(&[4], parts("three", 1)), "{file}");
         post(file, tmp.path(), &api, &parts("four", 2));
         assert_eq!(api.comments(), expect(&[4, 7], parts("four", 2)), "{file}");
+    }
+}
+
+/// The publish jobs pass the pipeline and the merge request the commit
+/// came from (asked of the API) as trailers; run with a stand-in
+/// `manifold` that records its arguments.
+#[test]
+fn the_ci_templates_publish_with_the_pipeline_and_merge_request_as_trailers() {
+    for tool in ["bash", "curl", "jq"] {
+        require(tool);
+    }
+    for (file, expected) in [
+        (
+            "ci/gitlab-ci.yml",
+            "publish\n--trailer\nPipeline=https://git.example.com/shop/config/-/pipelines/981\n--trailer\nMerge-Request=https://git.example.com/shop/config/-/merge_requests/42\n",
+        ),
+        (
+            "ci/github-actions.yml",
+            "publish\n--trailer\nPipeline=https://github.example.com/shop/config/actions/runs/981\n--trailer\nPull-Request=https://github.example.com/shop/config/pull/42\n",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let api = FakeApi::start(tmp.path(), &serde_json::json!([]));
+        let bin = tmp.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let fake = bin.join("manifold");
+        std::fs::write(&fake, "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$ARGS_FILE\"\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let base = format!("http://127.0.0.1:{}", api.port);
+        let mut cmd = std::process::Command::new("bash");
+        cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c"])
+            .arg(step(file, "publish", "manifold publish"))
+            .current_dir(tmp.path())
+            .env("PATH", path)
+            .env("ARGS_FILE", tmp.path().join("args.txt"))
+            .env_remove("CI_MERGE_REQUEST_IID");
+        match file {
+            "ci/gitlab-ci.yml" => cmd
+                .env("CI_API_V4_URL", format!("{base}/api/v4"))
+                .env("CI_PROJECT_ID", "17")
+                .env("CI_PROJECT_URL", "https://git.example.com/shop/config")
+                .env(
+                    "CI_PIPELINE_URL",
+                    "https://git.example.com/shop/config/-/pipelines/981",
+                )
+                .env("CI_COMMIT_SHA", "0123456789abcdef0123456789abcdef01234567")
+                .env("MANIFOLD_TOKEN", "secret"),
+            _ => cmd
+                .env("GITHUB_API_URL", &base)
+                .env("GITHUB_SERVER_URL", "https://github.example.com")
+                .env("GITHUB_REPOSITORY", "shop/config")
+                .env("GITHUB_RUN_ID", "981")
+                .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+                .env("GH_TOKEN", "secret"),
+        };
+        let output = cmd.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{file}: the publish step failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let args = std::fs::read_to_string(tmp.path().join("args.txt")).unwrap();
+        assert_eq!(args, expected, "{file}");
     }
 }

@@ -5,6 +5,10 @@
 - GitHub: GET/POST .../issues/<n>/comments, PATCH/DELETE
   .../issues/comments/<id> (JSON `{"body"}`, header `Authorization: Bearer`).
 
+and the merge requests of a commit, for the publish jobs' trailers:
+GitLab GET .../repository/commits/<sha>/merge_requests, GitHub GET
+.../commits/<sha>/pulls (merge request or pull request 42).
+
 Comments live in memory, seeded from the JSON file named by argv[1]; after
 every change they are written to argv[2] as a JSON list of {"id", "body"}.
 Lists come in pages of two, whatever `per_page` asks, so the callers'
@@ -64,6 +68,11 @@ class Handler(BaseHTTPRequestHandler):
         path = url.path
         listing = re.fullmatch(r".*/(merge_requests/\d+/notes|issues/\d+/comments)", path)
         one = re.fullmatch(r".*/(merge_requests/\d+/notes|issues/comments)/(\d+)", path)
+        commit = re.fullmatch(r".*/commits/[0-9a-f]+/(merge_requests|pulls)", path)
+        if commit and method == "GET":
+            if commit.group(1) == "pulls":
+                return self.reply(200, [{"number": 42, "html_url": "https://github.example.com/shop/config/pull/42"}])
+            return self.reply(200, [{"iid": 42, "web_url": "https://git.example.com/shop/config/-/merge_requests/42"}])
         with lock:
             if listing and method == "GET":
                 page = int(urllib.parse.parse_qs(url.query).get("page", ["1"])[0])
