@@ -10,9 +10,10 @@
 //! the stages for every (environment, service) pair; [`explain`] says
 //! where a value of a merged service or a rendered field comes from. On top: [`output`] puts
 //! the tree on disk, [`diff`] compares two trees and [`gitops`] publishes to
-//! and reads from the gitops branches; [`import`] turns existing Kubernetes
-//! YAML into services; [`scaffold`] has the files of a new repository;
-//! [`edit`] changes values of overlays in place (`set`, `promote`).
+//! and reads from the gitops branches; [`status`] shows which version runs
+//! where; [`import`] turns existing Kubernetes YAML into services;
+//! [`scaffold`] has the files of a new repository; [`edit`] changes values
+//! of overlays in place (`set`, `promote`).
 //! ARCHITECTURE.md has the map. The library never prints and never exits.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
@@ -33,3 +34,4 @@ pub mod output;
 pub mod render;
 pub mod scaffold;
 pub mod schema;
+pub mod status;

@@ -34,7 +34,9 @@
 //! - `names`: object names as composed, label and annotation keys, and the
 //!   sizes Kubernetes limits (annotations, ConfigMaps); also the
 //!   environment's labels and annotations;
-//! - `capacity`: the environment's requests fit its capacity.
+//! - `capacity`: the environment's requests fit its capacity;
+//! - `promotion`: the `promote_from` of every environment file names
+//!   another environment, and the references go in no circle.
 //!
 //! A new check for a service is a method in its own file (one
 //! `impl ServiceCheck<'_>` block) plus one line in the list of
@@ -63,6 +65,7 @@ mod objects;
 mod placement;
 mod ports;
 mod probes;
+mod promotion;
 mod resources;
 mod route;
 mod security;
@@ -78,6 +81,7 @@ pub(crate) use names::{
     bad_key, data_size, environment as environment_names, human, reserved_label,
 };
 pub(crate) use objects::{SECRET_HINT, clear_secret_values};
+pub use promotion::{Promoted, promotion};
 
 fn key(k: &str) -> Step {
     Step::Key(k.to_string())

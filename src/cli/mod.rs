@@ -20,6 +20,7 @@ mod promote;
 mod publish;
 mod report;
 mod set;
+mod status;
 
 #[derive(Parser)]
 #[command(
@@ -92,6 +93,31 @@ enum Command {
         /// Exit with 1 when there are changes, 0 when there are none.
         #[arg(long)]
         exit_code: bool,
+        /// Write the Markdown into DIR as numbered parts that each fit a
+        /// comment (diff-1.md, diff-2.md, ...; the summary table in part
+        /// one; nothing left out); needs --format markdown.
+        #[arg(long, value_name = "DIR", conflicts_with = "summary_only")]
+        output_dir: Option<PathBuf>,
+        /// The largest Markdown part (--output-dir), or comment on standard
+        /// output, in characters [default: 65536 (GitHub's limit) for
+        /// parts; 60000 on standard output, diffs past it left out].
+        #[arg(long, value_name = "N")]
+        max_chars: Option<usize>,
+        /// Print only the counts: the summary table in Markdown, a line
+        /// per environment in text, no `objects` in JSON.
+        #[arg(long)]
+        summary_only: bool,
+    },
+    /// Show which version runs where: services by environments, in
+    /// promotion order, with what differs from the previous environment.
+    Status {
+        /// Only these environments (repeatable).
+        #[arg(short = 'e', long = "env", value_name = "ENV")]
+        envs: Vec<String>,
+        /// Aligned columns for a terminal, a Markdown table, JSON, or one
+        /// self-contained HTML page.
+        #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+        format: StatusFormat,
     },
     /// Turn Kubernetes YAML into service files, and check the round trip.
     Import {
@@ -182,6 +208,16 @@ enum Command {
         /// Subject line of the commit, instead of `publish <sha>: <subject>`.
         #[arg(short = 'm', long, value_name = "TEXT")]
         message: Option<String>,
+        /// The commit message from a template file instead: text with
+        /// placeholders such as {source_short}, {source_subject},
+        /// {environments} and {summary}; manifold's trailers follow it.
+        #[arg(long, value_name = "FILE", conflicts_with = "message")]
+        message_template: Option<PathBuf>,
+        /// A git trailer added after manifold's own, such as
+        /// `Pipeline=https://...` (repeatable); manifold's own keys
+        /// (Source-Commit, ...) cannot be set.
+        #[arg(long = "trailer", value_name = "KEY=VALUE", value_parser = trailer)]
+        trailers: Vec<(String, String)>,
         /// Show what would be committed; write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -249,6 +285,11 @@ enum Command {
     },
 }
 
+/// A `--trailer KEY=VALUE`, checked as the library says.
+fn trailer(arg: &str) -> Result<(String, String), String> {
+    manifold::gitops::parse_trailer(arg)
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
@@ -270,6 +311,14 @@ pub enum WhatArg {
 pub enum ExplainFormat {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Text,
+    Markdown,
+    Json,
+    Html,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -348,13 +397,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             branch,
             format,
             exit_code,
+            output_dir,
+            max_chars,
+            summary_only,
         } => diff::diff(
             &place,
             &envs,
             against.as_deref(),
             &branch,
-            format,
-            exit_code,
+            diff::Output {
+                format,
+                exit_code,
+                output_dir: output_dir.map(|d| place.arg(&d)),
+                max_chars,
+                summary_only,
+            },
         ),
         Command::Explain {
             env,
@@ -371,6 +428,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             };
             explain::explain(root, &env, &service, query, format)
         }
+        Command::Status { envs, format } => status::status(root, &envs, format),
         Command::Import {
             paths,
             dry_run,
@@ -413,6 +471,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Publish {
             branch,
             message,
+            message_template,
+            trailers,
             dry_run,
             allow_dirty,
             take_over,
@@ -420,7 +480,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => publish::publish(
             root,
             &branch,
-            message.as_deref(),
+            publish::Message {
+                subject: message.as_deref(),
+                template: message_template.map(|t| place.arg(&t)),
+                trailers: &trailers,
+            },
             dry_run,
             allow_dirty,
             publish::Overrides {

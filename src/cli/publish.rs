@@ -1,12 +1,13 @@
 //! `publish`: the rendered tree committed to the gitops branches.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use manifold::compile;
+use manifold::diag::{Code, Diagnostic, Sources};
 use manifold::git::Repo;
 use manifold::gitops;
 use manifold::input::load;
@@ -14,6 +15,14 @@ use manifold::model::names::MANIFESTS;
 
 use super::Format;
 use super::report::{check_branch, exit, report};
+
+/// `-m`, `--message-template` and `--trailer`: what the commit says.
+pub struct Message<'a> {
+    pub subject: Option<&'a str>,
+    /// The template file, as given on the command line.
+    pub template: Option<PathBuf>,
+    pub trailers: &'a [(String, String)],
+}
 
 /// `--take-over` and `--allow-older`: what publish may replace.
 pub struct Overrides {
@@ -24,12 +33,19 @@ pub struct Overrides {
 pub fn publish(
     root: &Path,
     branch: &str,
-    message: Option<&str>,
+    message: Message,
     dry_run: bool,
     allow_dirty: bool,
     overrides: Overrides,
 ) -> Result<ExitCode> {
     check_branch(branch)?;
+    let template = match &message.template {
+        Some(path) => match read_template(path)? {
+            Some(template) => Some(template),
+            None => return Ok(exit(false)),
+        },
+        None => None,
+    };
     let repo = Repo::open(root)?;
     let source = repo.head()?;
     let mut dirty = repo.dirty(&["services", "environments", MANIFESTS])?;
@@ -61,7 +77,9 @@ pub fn publish(
         return Ok(ExitCode::SUCCESS);
     }
     let options = gitops::Options {
-        message,
+        message: message.subject,
+        template: template.as_ref(),
+        trailers: message.trailers,
         dry_run,
         dirty: !dirty.is_empty(),
         take_over: overrides.take_over,
@@ -77,6 +95,13 @@ pub fn publish(
             Err(e) => return Err(e),
         },
     };
+    print_outcome(&outcome);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What happened: notes on stderr, each branch's result, and on a dry run
+/// the message that would be written, on stdout.
+fn print_outcome(outcome: &gitops::Outcome) {
     for note in &outcome.notes {
         eprintln!("note: {note}");
     }
@@ -115,5 +140,28 @@ pub fn publish(
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads `--message-template FILE`; `None` when it has problems, which are
+/// printed at their place in the file.
+fn read_template(path: &Path) -> Result<Option<gitops::Template>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the message template `{}`", path.display()))?;
+    match gitops::Template::parse(&text) {
+        Ok(template) => Ok(Some(template)),
+        Err(errors) => {
+            let mut sources = Sources::default();
+            let file = sources.add(path.display().to_string(), text);
+            let diags: Vec<Diagnostic> = errors
+                .into_iter()
+                .map(|e| {
+                    Diagnostic::error(Code::MessageTemplate, e.message)
+                        .at(file, e.span)
+                        .hint(e.hint)
+                })
+                .collect();
+            report(&diags, &sources, Format::Human)?;
+            Ok(None)
+        }
+    }
 }

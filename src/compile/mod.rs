@@ -11,8 +11,9 @@
 //! cluster-scoped), `pair` compiles one (environment, service) pair, `names` checks
 //! the names and paths of its rendered objects, `manifests` checks the
 //! objects of the `manifests/` folders, `gitops` checks where
-//! each environment would be published, and `trace` merges and renders one
-//! pair for `explain`.
+//! each environment would be published, `trace` merges and renders one
+//! pair for `explain`, and `merged` stops after the merge, for views of the
+//! configuration (`manifold status`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,9 +33,12 @@ use crate::schema::{self, Kind};
 mod gitops;
 mod kinds;
 mod manifests;
+mod merged;
 mod names;
 mod pair;
 mod trace;
+
+pub use merged::{Merged, MergedEnv, MergedService, merged};
 
 use gitops::gitops_targets;
 use kinds::Kinds;
@@ -134,6 +138,7 @@ fn compile_all(project: &Project, select: &[String]) -> Result<(Vec<Diagnostic>,
     check_selection(project, select)?;
     let mut diagnostics = project.diagnostics.clone();
     let invalid = validate_files(project, &mut diagnostics);
+    diagnostics.extend(merged::promotion_of(project, &invalid).1);
     let kinds = Kinds::read(&project.crds, &project.sources, &mut diagnostics);
     let environments = selected(project, select, &invalid);
     for (env_input, env, _) in &environments {

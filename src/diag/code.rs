@@ -50,12 +50,13 @@ pub enum Code {
     Manifest,
     CronNever,
     ByteUnits,
+    MessageTemplate,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 38] = [
+    pub const ALL: [Code; 39] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -94,6 +95,7 @@ impl Code {
         Code::Manifest,
         Code::CronNever,
         Code::ByteUnits,
+        Code::MessageTemplate,
     ];
 
     /// The code as written in messages and JSON.
@@ -137,6 +139,7 @@ impl Code {
             Code::Manifest => "manifest",
             Code::CronNever => "cron-never",
             Code::ByteUnits => "byte-units",
+            Code::MessageTemplate => "message-template",
         }
     }
 
@@ -174,7 +177,7 @@ impl Code {
                 "Two services, ports, containers, volumes or tracks share a name, or two rendered objects (those of `manifests/` included) would."
             }
             Code::UnknownEnvironment => {
-                "An overlay, an environment's `manifests/` folder or a command-line `-e` names an environment that has no file."
+                "An overlay, an environment's `manifests/` folder, a `promote_from` or a command-line `-e` names an environment that has no file."
             }
             Code::UnknownService => "An overlay names a service that has no file.",
             Code::UnknownReference => {
@@ -248,6 +251,9 @@ impl Code {
             }
             Code::ByteUnits => {
                 "A warning, not an error: memory or ephemeral storage under 1Mi written as a bare number (bytes) or in thousandths (`512m`), where `Mi` or `M` was left out; a container with so little memory cannot start."
+            }
+            Code::MessageTemplate => {
+                "The file of `publish --message-template` names a placeholder manifold does not have, leaves a `{` unclosed or a `}` unopened, or is empty."
             }
         }
     }

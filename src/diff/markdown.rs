@@ -3,20 +3,20 @@
 
 use std::fmt::Write as _;
 
-use super::{EnvChanges, total};
+use super::{EnvChanges, Group, total};
 
 /// The largest Markdown text [`render_markdown`] produces: GitHub refuses
 /// comments above 65,536 characters; GitLab allows more.
 pub const MARKDOWN_LIMIT: usize = 60_000;
 
-fn html_escape(s: &str) -> String {
+pub(super) fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
 
 /// A code fence longer than any run of backticks in `text`.
-fn fence(text: &str) -> String {
+pub(super) fn fence(text: &str) -> String {
     let mut longest = 0;
     let mut run = 0;
     for c in text.chars() {
@@ -30,10 +30,10 @@ fn fence(text: &str) -> String {
     "`".repeat((longest + 1).max(3))
 }
 
-/// A merge-request comment: a summary table, then per environment one
-/// collapsible block per service. Diffs that would take the text past
-/// [`MARKDOWN_LIMIT`] are left out and counted at the end.
-pub fn render_markdown(envs: &[EnvChanges]) -> String {
+/// The heading and the summary table: environment, against, added,
+/// changed, removed, with a total row for several environments; and the
+/// line that says there is nothing else when nothing changes.
+pub fn render_summary(envs: &[EnvChanges]) -> String {
     let mut out = String::from("### manifold diff\n\n");
     out.push_str("| environment | against | added | changed | removed |\n");
     out.push_str("|---|---|--:|--:|--:|\n");
@@ -55,6 +55,29 @@ pub fn render_markdown(envs: &[EnvChanges]) -> String {
     }
     if t.total() == 0 {
         out.push_str("\nNo changes to the rendered manifests.\n");
+    }
+    out
+}
+
+/// The title of a service's collapsible block.
+pub(super) fn group_title(group: &Group) -> String {
+    match &group.service {
+        Some(s) => format!("<code>{}</code>", html_escape(s)),
+        None => "environment".to_string(),
+    }
+}
+
+/// A merge-request comment: a summary table, then per environment one
+/// collapsible block per service. Diffs that would take the text past
+/// [`MARKDOWN_LIMIT`] are left out and counted at the end.
+pub fn render_markdown(envs: &[EnvChanges]) -> String {
+    render_markdown_within(envs, MARKDOWN_LIMIT)
+}
+
+/// [`render_markdown`] kept under `limit` bytes instead.
+pub fn render_markdown_within(envs: &[EnvChanges], limit: usize) -> String {
+    let mut out = render_summary(envs);
+    if total(envs).total() == 0 {
         return out;
     }
 
@@ -66,10 +89,7 @@ pub fn render_markdown(envs: &[EnvChanges]) -> String {
     for env in envs.iter().filter(|e| e.counts().total() > 0) {
         let _ = write!(body, "\n#### `{}`\n", env.name);
         for group in &env.groups {
-            let title = match &group.service {
-                Some(s) => format!("<code>{}</code>", html_escape(s)),
-                None => "environment".to_string(),
-            };
+            let title = group_title(group);
             let mut block = format!(
                 "\n<details><summary>{title}: {}</summary>\n\n",
                 group.counts().nonzero_words()
@@ -78,7 +98,7 @@ pub fn render_markdown(envs: &[EnvChanges]) -> String {
             for change in &group.changes {
                 let f = fence(&change.diff);
                 let diff = format!("{f}diff\n{}{f}\n\n", change.diff);
-                if out.len() + body.len() + block.len() + diff.len() + reserve > MARKDOWN_LIMIT {
+                if out.len() + body.len() + block.len() + diff.len() + reserve > limit {
                     continue;
                 }
                 block.push_str(&diff);
@@ -86,7 +106,7 @@ pub fn render_markdown(envs: &[EnvChanges]) -> String {
             }
             let left_out = group.changes.len() - shown;
             omitted += left_out;
-            if shown == 0 && out.len() + body.len() + block.len() + reserve > MARKDOWN_LIMIT {
+            if shown == 0 && out.len() + body.len() + block.len() + reserve > limit {
                 continue;
             }
             if left_out > 0 {
@@ -107,7 +127,7 @@ pub fn render_markdown(envs: &[EnvChanges]) -> String {
     out
 }
 
-fn plural(n: usize, noun: &str) -> String {
+pub(super) fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {

@@ -14,7 +14,8 @@
 //! fetch the trees), and it does not decide exit codes.
 //!
 //! This file compares and counts; `mask` hides Secret values; `text`,
-//! `markdown` and `json` render a change set.
+//! `markdown` and `json` render a change set, and `parts` splits the
+//! Markdown into comments of a given size.
 
 use std::collections::BTreeMap;
 
@@ -25,12 +26,14 @@ use crate::emit::Tree;
 mod json;
 mod markdown;
 mod mask;
+mod parts;
 mod text;
 
 pub use json::render_json;
-pub use markdown::{MARKDOWN_LIMIT, render_markdown};
+pub use markdown::{MARKDOWN_LIMIT, render_markdown, render_markdown_within, render_summary};
 pub use mask::{LAST_APPLIED, Masked, mask_secrets, read_documents};
-pub use text::render_text;
+pub use parts::{MIN_PART, PART_LIMIT, TooSmall, part_marker, render_markdown_parts};
+pub use text::{render_text, render_text_summary};
 
 /// How an object file differs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -34,16 +34,7 @@ fn group_title(env: &str, group: &Group) -> String {
 /// Plain unified diffs, counts first; ANSI colours when `color`.
 pub fn render_text(envs: &[EnvChanges], color: bool) -> String {
     let bold = Style::new().bold();
-    let mut out = String::new();
-    for env in envs {
-        let _ = writeln!(
-            out,
-            "{}: {} (against {})",
-            paint(color, bold, &env.name),
-            env_summary(env),
-            env.against
-        );
-    }
+    let mut out = render_text_summary(envs, color);
     for env in envs {
         for group in &env.groups {
             let title = format!(
@@ -56,6 +47,22 @@ pub fn render_text(envs: &[EnvChanges], color: bool) -> String {
                 out.push_str(&paint_diff(&change.diff, color));
             }
         }
+    }
+    out
+}
+
+/// The counts alone: a line per environment.
+pub fn render_text_summary(envs: &[EnvChanges], color: bool) -> String {
+    let bold = Style::new().bold();
+    let mut out = String::new();
+    for env in envs {
+        let _ = writeln!(
+            out,
+            "{}: {} (against {})",
+            paint(color, bold, &env.name),
+            env_summary(env),
+            env.against
+        );
     }
     out
 }

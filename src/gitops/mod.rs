@@ -30,6 +30,6 @@ mod sweep;
 
 pub use branch::{Target, branch_tree, targets};
 pub use guard::Refused;
-pub use message::{Section, message};
+pub use message::{OWN_TRAILERS, Section, Template, TemplateError, message, parse_trailer};
 pub use publish::{Options, Outcome, Published, publish};
 pub use published::{Baseline, PublishedEnv, read_published};

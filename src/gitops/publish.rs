@@ -15,7 +15,7 @@ use crate::git::{Repo, Source, Tip, bad_tree_path, tree_id};
 
 use super::branch::{Target, branch_tree};
 use super::guard;
-use super::message::{Section, message, sections};
+use super::message::{Section, Template, message, sections};
 use super::sweep::{scratch_ref, sweep};
 
 /// How often a publish that lost a race recomputes and tries again.
@@ -34,6 +34,11 @@ pub struct Options<'a> {
     pub take_over: bool,
     /// Publish a source older than the one the branch was published from.
     pub allow_older: bool,
+    /// The commit message's text before the trailers, instead of manifold's.
+    pub template: Option<&'a Template>,
+    /// Trailers of the user's, after manifold's own (`--trailer`), checked
+    /// by [`parse_trailer`](super::parse_trailer).
+    pub trailers: &'a [(String, String)],
 }
 
 /// What happened to one branch.
@@ -254,7 +259,7 @@ fn describe(
         .collect();
     let changes = statuses(&old, &new);
     let sections = sections(&p.envs, &changes);
-    let message = message(source, &sections, options);
+    let message = message(source, &p.branch, &sections, options);
     Ok(Published {
         branch: p.branch.clone(),
         commit: None,

@@ -6,7 +6,8 @@
 //! they are the lowest layer of the merge order. `names` holds the
 //! Kubernetes name grammars and the paths of output files; `scopes` which
 //! kinds are namespaced; `version` the forms of an image version (tags and
-//! digests); `security` the security profiles.
+//! digests); `security` the security profiles; `promotion` the order of
+//! environments a release goes through.
 
 use std::collections::BTreeMap;
 
@@ -14,11 +15,13 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 pub mod names;
+mod promotion;
 mod scopes;
 mod security;
 mod units;
 mod version;
 
+pub use promotion::{promotion_circles, promotion_order};
 pub use scopes::{ResourceScope, Scopes, api_group};
 pub use security::{BASELINE_CAPABILITIES, Profile, RESTRICTED_CAPABILITY, Setting};
 pub use units::{duration_seconds, is_image_host, parse_quantity, quantity_value};
@@ -761,6 +764,8 @@ pub struct NetworkRule {
 /// `environments/<env>.toml`, without its `[defaults]` (merged separately).
 #[derive(Clone, Debug, Deserialize)]
 pub struct Environment {
+    /// The environment releases reach this one from (`manifold status`).
+    pub promote_from: Option<String>,
     pub namespace: String,
     pub kube_version: String,
     pub registry: Option<String>,

@@ -423,6 +423,8 @@ fn a_path_git_rejects_never_reaches_a_commit() {
         dirty: false,
         take_over: false,
         allow_older: false,
+        template: None,
+        trailers: &[],
     };
     for bad in [
         "web/../escape.yaml",

@@ -310,6 +310,7 @@ fn the_man_pages_render() {
             "manifold-publish.1",
             "manifold-schema.1",
             "manifold-set.1",
+            "manifold-status.1",
             "manifold-validate.1",
             "manifold.1",
         ]

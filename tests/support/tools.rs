@@ -1,8 +1,9 @@
 //! The external tools the tests run. A test never skips because one is
 //! missing: it fails, naming the tool and the command that installs it.
 //!
-//! From `PATH`: `git`, `kubectl`, `python3` (to create the venv) and `cargo`
-//! (the pre-commit test). From the venv `scripts/pytools` creates in
+//! From `PATH`: `git`, `kubectl`, `python3` (to create the venv), `cargo`
+//! (the pre-commit test), `chromium` (the HTML status page), and `curl`
+//! and `jq` (the comment-posting steps of the CI templates). From the venv `scripts/pytools` creates in
 //! `target/pytools` from `tests/requirements.txt`: PyYAML, ruamel.yaml,
 //! kubernetes-validate, pre-commit, check-jsonschema and taplo. From the
 //! folder `scripts/npmtools` fills in `target/npm-tools` from
@@ -30,6 +31,9 @@ const INSTALL: &[(&str, &str)] = &[
     ("man", "apt-get install man-db"),
     ("node", "apt-get install nodejs npm (Node.js 20 or 22)"),
     ("npm", "apt-get install nodejs npm (Node.js 20 or 22)"),
+    ("chromium", "apt-get install chromium"),
+    ("jq", "apt-get install jq"),
+    ("curl", "apt-get install curl"),
 ];
 
 /// The path of `program` found on `PATH`, if any.
