@@ -33,6 +33,8 @@ mod kinds;
 mod manifests;
 mod names;
 mod pair;
+mod policy;
+mod rendered;
 
 use gitops::gitops_targets;
 use kinds::Kinds;
@@ -115,7 +117,14 @@ pub fn compile(project: &Project, select: &[String]) -> Result<Compiled> {
             let (env_input, env, defaults) = &environments[e];
             let prepared = prepare_pair(env_input, env, *defaults, svc, &invalid)?;
             Some(match prepared {
-                Ok(p) => finish_pair(p, &env_input.input.name, env, &directories[e], &kinds),
+                Ok(p) => finish_pair(
+                    p,
+                    &env_input.input.name,
+                    env,
+                    &directories[e],
+                    &kinds,
+                    project.today,
+                ),
                 Err(failed) => failed,
             })
         })
