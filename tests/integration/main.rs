@@ -43,6 +43,7 @@ mod properties;
 mod publish;
 mod publish_safety;
 mod reference;
+mod reports;
 mod route;
 mod scaffold;
 mod wording;
