@@ -10,8 +10,10 @@
 //! pairs and its manifests; `kinds` reads the CRDs of `crds/` (and so which kinds are
 //! cluster-scoped), `pair` compiles one (environment, service) pair, `names` checks
 //! the names and paths of its rendered objects, `manifests` checks the
-//! objects of the `manifests/` folders, and `gitops` checks where
-//! each environment would be published.
+//! objects of the `manifests/` folders, `rendered` runs the policy checks
+//! on a pair's rendered objects and `policy` settles each policy finding
+//! (severity, exceptions), and `gitops` checks where each environment would
+//! be published.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -304,7 +304,10 @@ impl Policy<'_> {
         let keys = c.keys(&["resources", "image"]);
         out.push(self.locate(object, &field, c.field.len(), &keys, d));
     }
+}
 
+/// The checks of a whole pod or workload.
+impl Policy<'_> {
     /// Containers a Service of the pair sends traffic to that have no
     /// readiness probe.
     fn readiness(
