@@ -11,13 +11,13 @@ use manifold::input::load;
 use manifold::output;
 
 use super::Format;
-use super::report::{exit, plural, report};
+use super::report::{exit, plural, report_denying};
 
-pub fn validate(root: &Path, envs: &[String], format: Format) -> Result<ExitCode> {
+pub fn validate(root: &Path, envs: &[String], format: Format, deny: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let project = load::load(root)?;
     let compiled = compile::compile(&project, envs)?;
-    let clean = report(&compiled.diagnostics, &project.sources, format)?;
+    let clean = report_denying(&compiled.diagnostics, &project.sources, format, deny)?;
     if clean && format == Format::Human {
         let objects: usize = compiled.environments.iter().map(|e| e.files.len()).sum();
         eprintln!(
@@ -31,11 +31,17 @@ pub fn validate(root: &Path, envs: &[String], format: Format) -> Result<ExitCode
     Ok(exit(clean))
 }
 
-pub fn build(root: &Path, envs: &[String], out: PathBuf, format: Format) -> Result<ExitCode> {
+pub fn build(
+    root: &Path,
+    envs: &[String],
+    out: PathBuf,
+    format: Format,
+    deny: bool,
+) -> Result<ExitCode> {
     let started = Instant::now();
     let project = load::load(root)?;
     let compiled = compile::compile(&project, envs)?;
-    let clean = report(&compiled.diagnostics, &project.sources, format)?;
+    let clean = report_denying(&compiled.diagnostics, &project.sources, format, deny)?;
     if !clean {
         leak(project, compiled);
         return Ok(exit(false));

@@ -55,10 +55,14 @@ enum Command {
         /// Only these environments (repeatable).
         #[arg(short = 'e', long = "env", value_name = "ENV")]
         envs: Vec<String>,
-        /// How diagnostics are printed: for people on stderr, or as one JSON
-        /// document on stdout.
+        /// How diagnostics are printed: for people on stderr, or on stdout
+        /// as one JSON document, a SARIF 2.1.0 log (GitHub code scanning)
+        /// or a Code Quality report (GitLab merge requests).
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Fail (exit 1, write nothing) on warnings too.
+        #[arg(long, value_enum, value_name = "WHAT")]
+        deny: Option<Deny>,
     },
     /// Render every environment into a directory.
     Build {
@@ -68,10 +72,14 @@ enum Command {
         /// Output directory [default: out in the repository].
         #[arg(short = 'o', long = "out", value_name = "DIR")]
         out: Option<PathBuf>,
-        /// How diagnostics are printed: for people on stderr, or as one JSON
-        /// document on stdout.
+        /// How diagnostics are printed: for people on stderr, or on stdout
+        /// as one JSON document, a SARIF 2.1.0 log (GitHub code scanning)
+        /// or a Code Quality report (GitLab merge requests).
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Fail (exit 1, write nothing) on warnings too.
+        #[arg(long, value_enum, value_name = "WHAT")]
+        deny: Option<Deny>,
     },
     /// Show what the working tree changes in the published output.
     Diff {
@@ -294,6 +302,16 @@ fn trailer(arg: &str) -> Result<(String, String), String> {
 pub enum Format {
     Human,
     Json,
+    Sarif,
+    #[value(name = "codequality")]
+    CodeQuality,
+}
+
+/// What else than errors fails a run.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    /// Every warning.
+    Warnings,
 }
 
 /// What `promote` copies.
@@ -383,13 +401,20 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let place = Place::new(cli.dir);
     let root = &place.root;
     match cli.command {
-        Command::Validate { envs, format } => build::validate(root, &envs, format),
-        Command::Build { envs, out, format } => {
+        Command::Validate { envs, format, deny } => {
+            build::validate(root, &envs, format, deny.is_some())
+        }
+        Command::Build {
+            envs,
+            out,
+            format,
+            deny,
+        } => {
             let out = match out {
                 Some(out) => place.arg(&out),
                 None => root.join("out"),
             };
-            build::build(root, &envs, out, format)
+            build::build(root, &envs, out, format, deny.is_some())
         }
         Command::Diff {
             envs,

@@ -34,8 +34,29 @@ pub fn exit(clean: bool) -> ExitCode {
 
 /// Prints diagnostics; returns whether there were no errors.
 pub fn report(diags: &[Diagnostic], sources: &Sources, format: Format) -> Result<bool> {
+    report_denying(diags, sources, format, false)
+}
+
+/// Prints diagnostics; returns whether there were no errors, nor
+/// warnings when `deny_warnings`.
+pub fn report_denying(
+    diags: &[Diagnostic],
+    sources: &Sources,
+    format: Format,
+    deny_warnings: bool,
+) -> Result<bool> {
     let errors = diags.iter().filter(|d| d.is_error()).count();
+    let denied = deny_warnings && errors < diags.len();
     match format {
+        Format::Sarif | Format::CodeQuality => {
+            let anchors = manifold::input::tree::anchors(diags, sources);
+            let value = match format {
+                Format::Sarif => diag::sarif(diags, sources, &anchors),
+                _ => diag::code_quality(diags, sources, &anchors),
+            };
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{}", serde_json::to_string_pretty(&value)?);
+        }
         Format::Json => {
             let value = serde_json::json!({
                 "diagnostics": diag::records(diags, sources),
@@ -63,8 +84,11 @@ pub fn report(diags: &[Diagnostic], sources: &Sources, format: Format) -> Result
                     ),
                 };
                 let _ = writeln!(err, "{summary} found");
+                if denied {
+                    let _ = writeln!(err, "failed: `--deny warnings` fails on warnings");
+                }
             }
         }
     }
-    Ok(errors == 0)
+    Ok(errors == 0 && !denied)
 }

@@ -10,10 +10,12 @@
 //! pairs and its manifests; `kinds` reads the CRDs of `crds/` (and so which kinds are
 //! cluster-scoped), `pair` compiles one (environment, service) pair, `names` checks
 //! the names and paths of its rendered objects, `manifests` checks the
-//! objects of the `manifests/` folders, `gitops` checks where
-//! each environment would be published, `trace` merges and renders one
-//! pair for `explain`, and `merged` stops after the merge, for views of the
-//! configuration (`manifold status`).
+//! objects of the `manifests/` folders, `rendered` runs the policy checks
+//! on a pair's rendered objects and `policy` settles each policy finding
+//! (severity, exceptions), `gitops` checks where each environment would be
+//! published, `trace` merges and renders one pair for `explain`, and
+//! `merged` stops after the merge, for views of the configuration
+//! (`manifold status`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,6 +41,8 @@ mod pair;
 mod trace;
 
 pub use merged::{Merged, MergedEnv, MergedService, merged};
+mod policy;
+mod rendered;
 
 use gitops::gitops_targets;
 use kinds::Kinds;
@@ -169,7 +173,14 @@ fn compile_all(project: &Project, select: &[String]) -> Result<(Vec<Diagnostic>,
             let (env_input, env, defaults) = &environments[e];
             let prepared = prepare_pair(env_input, env, *defaults, svc, &invalid)?;
             Some(match prepared {
-                Ok(p) => finish_pair(p, &env_input.input.name, env, &directories[e], &kinds),
+                Ok(p) => finish_pair(
+                    p,
+                    &env_input.input.name,
+                    env,
+                    &directories[e],
+                    &kinds,
+                    project.today,
+                ),
                 Err(failed) => failed,
             })
         })

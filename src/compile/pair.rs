@@ -16,11 +16,12 @@ use crate::input::merge::{Layers, merge};
 use crate::input::tree::{Node, Step, Table, Value};
 use crate::input::vars::interpolate;
 use crate::kube;
-use crate::model::{Directory, Environment, Peer, Service};
+use crate::model::{Date, Directory, Environment, Peer, Service};
 use crate::render::{self, Context, Object, Rendered};
 
 use super::kinds::Kinds;
 use super::names::checked_file;
+use super::policy::Policy;
 use super::requests;
 
 /// One rendered object, as text.
@@ -246,6 +247,7 @@ pub(super) fn finish_pair(
     env: &Environment,
     directory: &Directory,
     kinds: &Kinds,
+    today: Option<Date>,
 ) -> PairOutput {
     let Prepared {
         name,
@@ -267,6 +269,16 @@ pub(super) fn finish_pair(
         },
     )
     .run();
+    let policy = Policy {
+        svc: &svc,
+        tree: &tree,
+        layers,
+        env_name,
+        env,
+        today,
+    };
+    policy.settle(&mut diagnostics);
+    diagnostics.extend(policy.exception_problems());
     if diagnostics.iter().any(Diagnostic::is_error) {
         return PairOutput::failed(name, file, diagnostics);
     }
@@ -282,6 +294,9 @@ pub(super) fn finish_pair(
         },
     );
     unmatched_patches(&rendered, &tree, &mut diagnostics);
+    let mut findings = policy.rendered(&rendered.objects);
+    policy.settle(&mut findings);
+    diagnostics.extend(findings);
     let site = Site { tree: &tree, file };
     let objects = emit_objects(&name, rendered.objects, &site, env, kinds, &mut diagnostics);
     PairOutput {
@@ -491,13 +506,23 @@ fn object_diagnostic(
 /// or its patch, whichever holds more of the path; `None` for an object
 /// manifold rendered and no patch touched.
 fn written<'a>(object: &Object, steps: &[Step], tree: &'a Node) -> Option<&'a Node> {
-    let mut best: Option<(usize, &Node)> = None;
+    written_depth(object, steps, tree).map(|(_, node, _)| node)
+}
+
+/// [`written`], with how many steps of the path the node is down, and
+/// whether it is in a raw object's table (rather than a patch).
+pub(super) fn written_depth<'a>(
+    object: &Object,
+    steps: &[Step],
+    tree: &'a Node,
+) -> Option<(usize, &'a Node, bool)> {
+    let mut best: Option<(usize, &Node, bool)> = None;
     let raw = object
         .raw_key
         .as_ref()
-        .map(|k| (Step::Key("objects".into()), k.clone()));
-    let patch = Some((Step::Key("patches".into()), object.patch_key()));
-    for (table, key) in raw.into_iter().chain(patch) {
+        .map(|k| (Step::Key("objects".into()), k.clone(), true));
+    let patch = Some((Step::Key("patches".into()), object.patch_key(), false));
+    for (table, key, is_raw) in raw.into_iter().chain(patch) {
         let Some(mut node) = tree.at(&[table, Step::Key(key)]) else {
             continue;
         };
@@ -512,11 +537,11 @@ fn written<'a>(object: &Object, steps: &[Step], tree: &'a Node) -> Option<&'a No
             node = next;
             depth += 1;
         }
-        if best.is_none_or(|(d, _)| depth > d) {
-            best = Some((depth, node));
+        if best.is_none_or(|(d, _, _)| depth > d) {
+            best = Some((depth, node, is_raw));
         }
     }
-    best.map(|(_, node)| node)
+    best
 }
 
 /// A custom resource its CRD rejects: at the field that was written, or

@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use super::Severity;
+
 /// Every kind of problem, one variant a code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Code {
@@ -51,12 +53,20 @@ pub enum Code {
     CronNever,
     ByteUnits,
     MessageTemplate,
+    ReadinessProbe,
+    Resources,
+    FloatingTag,
+    NoDigest,
+    DisruptionBudget,
+    CronConcurrency,
+    Registry,
+    Exception,
 }
 
 impl Code {
     /// Every code, in the order of README's table: from the first parse to
     /// the last check.
-    pub const ALL: [Code; 39] = [
+    pub const ALL: [Code; 47] = [
         Code::Syntax,
         Code::Encoding,
         Code::Unreadable,
@@ -96,6 +106,14 @@ impl Code {
         Code::CronNever,
         Code::ByteUnits,
         Code::MessageTemplate,
+        Code::ReadinessProbe,
+        Code::Resources,
+        Code::FloatingTag,
+        Code::NoDigest,
+        Code::DisruptionBudget,
+        Code::CronConcurrency,
+        Code::Registry,
+        Code::Exception,
     ];
 
     /// The code as written in messages and JSON.
@@ -140,6 +158,14 @@ impl Code {
             Code::CronNever => "cron-never",
             Code::ByteUnits => "byte-units",
             Code::MessageTemplate => "message-template",
+            Code::ReadinessProbe => "readiness-probe",
+            Code::Resources => "resources",
+            Code::FloatingTag => "floating-tag",
+            Code::NoDigest => "no-digest",
+            Code::DisruptionBudget => "disruption-budget",
+            Code::CronConcurrency => "cron-concurrency",
+            Code::Registry => "registry",
+            Code::Exception => "exception",
         }
     }
 
@@ -238,7 +264,7 @@ impl Code {
                 "A cluster-scoped object (a built-in kind such as ClusterRole, or a custom resource whose CRD says `scope: Cluster`) sets `metadata.namespace`."
             }
             Code::SecurityProfile => {
-                "A security setting the service's `security.profile` forbids (`privileged = true` outside `privileged`, a capability outside the profile's list, root or privilege escalation under `restricted`); the hint names a profile that allows it."
+                "Policy, an error by default: a security setting the service's `security.profile` forbids (`privileged = true` outside `privileged`, host network, PID or IPC outside `privileged`, a capability outside the profile's list, root or privilege escalation under `restricted`), in the service's keys or in what its patches and raw objects render; the hint names a profile that allows it."
             }
             Code::RunAsUser => {
                 "A warning, not an error: a container must run as non-root (the profile or `run_as_non_root`) and has no numeric `run_as_user`, so the kubelet starts it only if its image's USER is a number other than 0."
@@ -255,7 +281,64 @@ impl Code {
             Code::MessageTemplate => {
                 "The file of `publish --message-template` names a placeholder manifold does not have, leaves a `{` unclosed or a `}` unopened, or is empty."
             }
+            Code::ReadinessProbe => {
+                "Policy, a warning by default: a container that a Service sends traffic to has no readiness probe, so it gets requests before it can answer them."
+            }
+            Code::Resources => {
+                "Policy, a warning by default: a container of a rendered workload has no cpu or memory request or limit, so the scheduler cannot place it fairly or a runaway container takes the node's memory."
+            }
+            Code::FloatingTag => {
+                "Policy, a warning by default: an image whose tag moves (`latest`, `stable`, `main`, `master`, `dev`, ...) or that has no tag at all, so the same output runs different code from one pull to the next."
+            }
+            Code::NoDigest => {
+                "Policy, an error by default, in environments with `[policy] require_digest = true`: an image without a `@sha256:` digest."
+            }
+            Code::DisruptionBudget => {
+                "Policy, a warning by default, in environments with `production = true`: a Deployment or StatefulSet of more than one replica with no PodDisruptionBudget, so a node drain may take every pod down at once."
+            }
+            Code::CronConcurrency => {
+                "Policy, a warning by default: a CronJob without a concurrency policy, so Kubernetes starts a run while the previous one still runs (`Allow`)."
+            }
+            Code::Registry => {
+                "Policy, an error by default, in environments with `[policy] registries`: an image pulled from a registry outside that allow-list."
+            }
+            Code::Exception => {
+                "An `[[exceptions]]` entry of a service file whose `expires` date is past (an error: the finding it waived is reported again) or less than two weeks away (a warning). A `check` that names no policy check is an `invalid-value`, with the closest id."
+            }
         }
+    }
+
+    /// The policy checks: codes whose severity an environment's `[policy]`
+    /// sets and that a service's `[[exceptions]]` may waive, in the order
+    /// of README's table.
+    pub const POLICIES: [Code; 8] = [
+        Code::SecurityProfile,
+        Code::ReadinessProbe,
+        Code::Resources,
+        Code::FloatingTag,
+        Code::NoDigest,
+        Code::DisruptionBudget,
+        Code::CronConcurrency,
+        Code::Registry,
+    ];
+
+    /// The severity of a policy check when the environment does not set
+    /// one; `None` for a code that is not a policy check.
+    pub fn policy_default(self) -> Option<Severity> {
+        match self {
+            Code::SecurityProfile | Code::NoDigest | Code::Registry => Some(Severity::Error),
+            Code::ReadinessProbe
+            | Code::Resources
+            | Code::FloatingTag
+            | Code::DisruptionBudget
+            | Code::CronConcurrency => Some(Severity::Warning),
+            _ => None,
+        }
+    }
+
+    /// The code of a policy check, by its id.
+    pub fn policy(id: &str) -> Option<Code> {
+        Code::POLICIES.into_iter().find(|c| c.as_str() == id)
     }
 
     /// README's table of codes, generated from [`Code::ALL`].
@@ -289,6 +372,19 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), Code::ALL.len());
+    }
+
+    #[test]
+    fn every_policy_check_has_a_default_severity_and_others_none() {
+        for code in Code::ALL {
+            assert_eq!(
+                code.policy_default().is_some(),
+                Code::POLICIES.contains(&code),
+                "{code}"
+            );
+        }
+        assert_eq!(Code::policy("floating-tag"), Some(Code::FloatingTag));
+        assert_eq!(Code::policy("unknown-key"), None);
     }
 
     /// README's table is the documented contract: it must list exactly the

@@ -3,7 +3,8 @@
 //! Every stage collects diagnostics instead of stopping at the first one. A
 //! diagnostic carries a file, a byte span, a message and a hint; this module
 //! renders them for people (a caret under the source line) and for machines
-//! (JSON records). It does not decide exit codes or print: `main` does.
+//! (JSON records, and the SARIF and Code Quality reports of `report.rs`).
+//! It does not decide exit codes or print: `main` does.
 
 use std::ops::Range;
 
@@ -11,9 +12,11 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde::Serialize;
 
 mod code;
+mod report;
 mod source;
 
 pub use code::Code;
+pub use report::{code_quality, fingerprints, sarif};
 
 pub use source::{FileId, SourceFile, Sources, line_col};
 
@@ -136,6 +139,11 @@ pub fn normalize(diags: &mut Vec<Diagnostic>) {
             && later.span == kept.span
             && later.message == kept.message
             && later.hint == kept.hint;
+        // A policy finding can be a warning in one environment and an
+        // error in another: the repeat kept is as severe as the worst.
+        if same && later.is_error() {
+            kept.severity = Severity::Error;
+        }
         if same && later.related != kept.related {
             let mut related = std::mem::take(&mut kept.related).into_vec();
             for r in std::mem::take(&mut later.related) {

@@ -24,6 +24,7 @@ use rayon::prelude::*;
 use super::tree::{Node, parse};
 use super::yaml::{self, Document};
 use crate::diag::{Code, Diagnostic, FileId, Sources, did_you_mean};
+use crate::model::Date;
 use crate::model::names::{Grammar, MANIFESTS, grammar_problem, suggest_label};
 
 /// A parsed file. `tree` is `None` when the file has syntax errors.
@@ -83,6 +84,34 @@ pub struct Project {
     /// Services and environments whose file name is not a valid name (see
     /// `diagnostics`): compiled no further.
     pub misnamed: BTreeSet<FileId>,
+    /// The day in UTC that the expiry of policy exceptions is compared
+    /// with: [`today`], when the project was read from disk; `None` (no
+    /// expiry checked) for a project read from memory.
+    pub today: Option<Date>,
+}
+
+/// The variable that sets the day exceptions expire against, for tests
+/// and CI runs that must not change with the calendar.
+pub const NOW_VAR: &str = "MANIFOLD_NOW";
+
+/// Today in UTC: the date of `MANIFOLD_NOW` (`2026-11-27` or
+/// `2026-11-27T00:00:00Z`) when it is set, else the system clock's. The
+/// one place manifold reads a clock.
+pub fn today() -> Result<Date> {
+    match std::env::var(NOW_VAR) {
+        Ok(text) => Date::parse(text.trim()).with_context(|| {
+            format!(
+                "{NOW_VAR}=`{text}` is not a date: write `2026-11-27` or `2026-11-27T00:00:00Z`"
+            )
+        }),
+        Err(std::env::VarError::NotUnicode(_)) => anyhow::bail!("{NOW_VAR} is not UTF-8 text"),
+        Err(std::env::VarError::NotPresent) => {
+            let since = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .context("the system clock is before 1970")?;
+            Ok(Date::from_unix_days((since.as_secs() / 86_400) as i64))
+        }
+    }
 }
 
 enum Role {
@@ -188,7 +217,10 @@ pub fn load(root: &Path) -> Result<Project> {
 /// or added when they do not exist: what the repository would be after an
 /// edit, before anything is written. Paths that are not inputs are ignored.
 pub fn load_edited(root: &Path, edits: &BTreeMap<String, String>) -> Result<Project> {
-    let mut project = Project::default();
+    let mut project = Project {
+        today: Some(today()?),
+        ..Project::default()
+    };
     let services_dir = root.join("services");
     let env_dir = root.join("environments");
     for (dir, what) in [(&services_dir, "services"), (&env_dir, "environments")] {

@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use serde_json::Value as Json;
 
-use crate::diag::{Code, Diagnostic, FileId};
+use crate::diag::{Code, Diagnostic, FileId, Sources};
 
 /// Where a value was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -394,9 +394,71 @@ impl<'de, 'a> serde::Deserializer<'de> for NodeDeserializer<'a> {
     }
 }
 
+/// The key path of the deepest value written at `offset` of a TOML
+/// `text` (`containers[1].version`): a name for a place that stays the
+/// same when lines are added above it. `None` when the text does not
+/// parse or no key is there.
+pub fn path_at(text: &str, offset: usize) -> Option<String> {
+    let root = parse(FileId(0), text).ok()?;
+    deepest_at(&root, offset)
+        .map(|p| p.trim_start_matches('.').to_string())
+        .filter(|p| !p.is_empty())
+}
+
+/// A stable anchor for each diagnostic, for the fingerprints of reports:
+/// the key path at its span in a TOML file, else the text its span
+/// underlines (a YAML key, a table header), else nothing.
+pub fn anchors(diags: &[Diagnostic], sources: &Sources) -> Vec<String> {
+    diags
+        .iter()
+        .map(|d| {
+            let (Some(file), Some(span)) = (d.file, &d.span) else {
+                return String::new();
+            };
+            let f = sources.get(file);
+            let toml = f.path.ends_with(".toml");
+            toml.then(|| path_at(&f.text, span.start))
+                .flatten()
+                .or_else(|| f.text.get(span.clone()).map(|t| t.trim().to_string()))
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The path below `node` of the deepest value or key at `offset` (an
+/// empty path for `node` itself); entries of a `[table]` are not inside
+/// the header's span, so every child is searched.
+fn deepest_at(node: &Node, offset: usize) -> Option<String> {
+    let children: Vec<(String, &Node)> = match &node.value {
+        Value::Table(t) => t.iter().map(|(k, n)| (format!(".{k}"), n)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (format!("[{i}]"), n))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (step, child) in children {
+        if let Some(below) = deepest_at(child, offset) {
+            return Some(format!("{step}{below}"));
+        }
+    }
+    let within = |r: &Range<usize>| r.start <= offset && offset < r.end.max(r.start + 1);
+    (node.key.as_ref().is_some_and(within) || within(&node.origin.span)).then(String::new)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_path_at_an_offset_names_the_deepest_key() {
+        let text = "image = \"web\"\n\n[[containers]]\nname = \"a\"\n\n[[containers]]\nversion = \"latest\"\n";
+        let at = |needle: &str| path_at(text, text.find(needle).unwrap());
+        assert_eq!(at("image").as_deref(), Some("image"));
+        assert_eq!(at("\"latest").as_deref(), Some("containers[1].version"));
+        assert_eq!(path_at("not toml [", 0), None);
+    }
     use crate::diag::line_col;
 
     fn tree(text: &str) -> Node {

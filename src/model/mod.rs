@@ -7,13 +7,15 @@
 //! Kubernetes name grammars and the paths of output files; `scopes` which
 //! kinds are namespaced; `version` the forms of an image version (tags and
 //! digests); `security` the security profiles; `promotion` the order of
-//! environments a release goes through.
+//! environments a release goes through; `date` the calendar dates of policy
+//! exceptions.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::Value as Json;
 
+mod date;
 pub mod names;
 mod promotion;
 mod scopes;
@@ -21,6 +23,7 @@ mod security;
 mod units;
 mod version;
 
+pub use date::Date;
 pub use promotion::{promotion_circles, promotion_order};
 pub use scopes::{ResourceScope, Scopes, api_group};
 pub use security::{BASELINE_CAPABILITIES, Profile, RESTRICTED_CAPABILITY, Setting};
@@ -145,6 +148,20 @@ pub struct Service {
     pub pod_annotations: Map,
     pub patches: BTreeMap<String, Json>,
     pub objects: BTreeMap<String, Json>,
+    /// Policy checks waived for this service (`[[exceptions]]`).
+    pub exceptions: Vec<Exception>,
+}
+
+/// One `[[exceptions]]` entry: a policy check this service is excused
+/// from, why, and until when.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Exception {
+    /// The policy id, as in `diag::Code::POLICIES`.
+    pub check: String,
+    pub reason: String,
+    /// A TOML date (`2027-01-31`), kept as written; the last day the
+    /// exception holds, in UTC.
+    pub expires: Option<String>,
 }
 
 /// A service's or container's `registry`: a prefix, or `false` for images
@@ -781,6 +798,35 @@ pub struct Environment {
     pub gitops: GitOps,
     /// Where every `[route]` attaches, unless it names its own.
     pub gateway: Option<Gateway>,
+    /// Whether the environment serves production: the policy checks meant
+    /// for production (`disruption-budget`) run only here.
+    #[serde(default)]
+    pub production: bool,
+    #[serde(default)]
+    pub policy: Policy,
+}
+
+/// An environment's `[policy]`: the severity of each policy check, and
+/// the settings some checks need.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Policy {
+    /// Every image must name a `@sha256:` digest (`no-digest`).
+    pub require_digest: bool,
+    /// The registries images may come from (`registry`); `None` allows any.
+    pub registries: Option<Vec<String>>,
+    /// `<policy id> = "error" | "warning" | "off"`.
+    #[serde(flatten)]
+    pub levels: BTreeMap<String, Level>,
+}
+
+/// What a policy check's findings are in one environment.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+    Off,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -6,7 +6,8 @@
 //! `hardened`, the default, is manifold's own: the `restricted` level plus a
 //! read-only root filesystem, each of which a service may lift key by key
 //! (`run_as_non_root = false`, `capabilities`, ...), as it always could;
-//! only `privileged` needs the `privileged` profile. `restricted` and
+//! only `privileged` and the node's namespaces (host network, PID, IPC)
+//! need the `privileged` profile. `restricted` and
 //! `baseline` are the Kubernetes levels: a setting they forbid is an error,
 //! so that a namespace that enforces the level admits the pods.
 
@@ -57,6 +58,10 @@ pub enum Setting<'a> {
     Capability(&'a str),
     /// A `host_path` volume: the node's own files.
     HostPath,
+    /// `hostNetwork`, `hostPID` or `hostIPC` (named): the node's own
+    /// network, processes or shared memory. No key writes it; patches and
+    /// raw objects can.
+    HostNamespace(&'a str),
 }
 
 impl Profile {
@@ -87,7 +92,9 @@ impl Profile {
     /// this one does not.
     pub fn allows(self, setting: Setting<'_>) -> Result<(), Profile> {
         let needs = match setting {
-            Setting::Privileged | Setting::HostPath => Profile::Privileged,
+            Setting::Privileged | Setting::HostPath | Setting::HostNamespace(_) => {
+                Profile::Privileged
+            }
             Setting::Root | Setting::Escalation => Profile::Baseline,
             Setting::Capability(RESTRICTED_CAPABILITY) => return Ok(()),
             Setting::Capability(c) if BASELINE_CAPABILITIES.contains(&c) => Profile::Baseline,
@@ -98,8 +105,11 @@ impl Profile {
             Profile::Baseline => needs != Profile::Privileged,
             Profile::Restricted => false,
             // Lifted key by key, as before profiles existed; only
-            // `privileged` needs its profile.
-            Profile::Hardened => setting != Setting::Privileged,
+            // `privileged` and the node's namespaces, which no key lifts,
+            // need the `privileged` profile.
+            Profile::Hardened => {
+                !matches!(setting, Setting::Privileged | Setting::HostNamespace(_))
+            }
         };
         if allowed { Ok(()) } else { Err(needs) }
     }
@@ -129,6 +139,11 @@ mod tests {
             (Setting::Escalation, [ok, baseline, ok, ok]),
             (Setting::Capability("NET_BIND_SERVICE"), [ok, ok, ok, ok]),
             (Setting::Capability("CHOWN"), [ok, baseline, ok, ok]),
+            (
+                Setting::HostNamespace("hostNetwork"),
+                [privileged, privileged, privileged, ok],
+            ),
+            (Setting::HostPath, [ok, privileged, privileged, ok]),
             (
                 Setting::Capability("NET_ADMIN"),
                 [ok, privileged, privileged, ok],

@@ -139,6 +139,15 @@ cases! {
     validate_clean: "validate-clean",
     wrong_kind_keys: "wrong-kind-keys",
     wrong_types: "wrong-types",
+    deny_warnings: "deny-warnings",
+    policy_cron_concurrency: "policy-cron-concurrency",
+    policy_disruption_budget: "policy-disruption-budget",
+    policy_floating_tag: "policy-floating-tag",
+    policy_readiness_probe: "policy-readiness-probe",
+    policy_registry_and_digest: "policy-registry-and-digest",
+    policy_resources: "policy-resources",
+    policy_security_profile_in_patches: "policy-security-profile-in-patches",
+    policy_severity_per_environment: "policy-severity-per-environment",
 }
 
 fn case(folder: &str) {

@@ -48,6 +48,7 @@ mod publish_safety;
 mod recipes;
 mod reference;
 mod release;
+mod reports;
 mod route;
 mod scaffold;
 mod status;

@@ -16,7 +16,8 @@ const HEX: &str = "9b2e35a9e0f4b1c8d7a6f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b
 const HEX2: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 /// A repository with one environment, `dev`, whose file ends with
-/// `environment`, and the service files `services` (name, text).
+/// `environment`, and the service files `services` (name, text). The
+/// services set no requests or limits: the `resources` policy is off.
 fn repo(environment: &str, services: &[(&str, &str)]) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     fs::create_dir_all(tmp.path().join("services")).unwrap();
@@ -24,7 +25,7 @@ fn repo(environment: &str, services: &[(&str, &str)]) -> tempfile::TempDir {
     fs::write(
         tmp.path().join("environments/dev.toml"),
         format!(
-            "namespace = \"shop\"\nkube_version = \"1.35\"\nregistry = \"registry.example.com\"\n{environment}"
+            "namespace = \"shop\"\nkube_version = \"1.35\"\nregistry = \"registry.example.com\"\npolicy = {{ resources = \"off\" }}\n{environment}"
         ),
     )
     .unwrap();
