@@ -31,7 +31,7 @@ use crate::kube;
 use crate::model::names::{
     ANNOTATIONS_MAX, manifest_file, name_problem, name_rule, namespace_file,
 };
-use crate::model::{Environment, HOLDS_DATA, KEEP_ON_PRUNE, ResourceScope, Scopes, api_group};
+use crate::model::{Environment, HOLDS_DATA, ResourceScope, Scopes, api_group};
 
 use super::kinds::Kinds;
 use super::pair::Emitted;
@@ -416,21 +416,10 @@ fn namespace(
 }
 
 /// The do-not-prune annotations of Flux and Argo CD, unless the object sets
-/// them: removing the file must not delete a namespace with everything in
-/// it, or a volume's data.
+/// them (`render::keep_on_prune`).
 fn keep_on_prune(value: &mut Json) {
-    let Some(meta) = value["metadata"].as_object_mut() else {
-        return;
-    };
-    let annotations = meta
-        .entry("annotations")
-        .or_insert_with(|| Json::Object(Default::default()));
-    if let Some(annotations) = annotations.as_object_mut() {
-        for (k, v) in KEEP_ON_PRUNE {
-            annotations
-                .entry(k.to_string())
-                .or_insert_with(|| Json::String(v.to_string()));
-        }
+    if let Some(meta) = value["metadata"].as_object_mut() {
+        crate::render::keep_on_prune(meta);
     }
 }
 

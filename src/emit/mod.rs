@@ -6,6 +6,8 @@
 //! read back as the same string by YAML 1.1 readers (PyYAML, Kubernetes' own
 //! decoder) and YAML 1.2 readers alike, so `yes`, `on`, `0755`, `1_000` and
 //! `12:30:00` are quoted. Keys are sorted, so output is deterministic.
+//! [`toml_string`] quotes a TOML string, for the service files and
+//! annotated views other commands write.
 
 use std::collections::BTreeMap;
 
@@ -187,6 +189,25 @@ fn write_quoted(out: &mut String, s: &str) {
         }
     }
     out.push('"');
+}
+
+/// A TOML basic string: one line, always, with TOML's escapes.
+pub fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Whether a string can be written without quotes and read back as the same

@@ -314,23 +314,9 @@ fn key(k: &str) -> String {
     if bare { k.to_string() } else { string(k) }
 }
 
-/// A basic string with TOML's escapes; one line, always.
+/// A TOML basic string.
 fn string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    crate::emit::toml_string(s)
 }
 
 #[cfg(test)]

@@ -61,6 +61,7 @@ pub use config_map::generated_name;
 pub use kustomization::kustomization;
 pub use namespace::namespace;
 pub use pod::FILES_VOLUME;
+pub use raw::keep_on_prune;
 
 /// A rendered object.
 #[derive(Clone, Debug)]

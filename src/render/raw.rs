@@ -39,16 +39,7 @@ impl Scope<'_> {
                     .or_insert_with(|| Json::String(self.namespace.clone()));
             }
             if HOLDS_DATA.contains(&kind.as_str()) {
-                let annotations = meta
-                    .entry("annotations")
-                    .or_insert_with(|| Json::Object(Default::default()));
-                if let Some(annotations) = annotations.as_object_mut() {
-                    for (k, v) in KEEP_ON_PRUNE {
-                        annotations
-                            .entry(k.to_string())
-                            .or_insert_with(|| Json::String(v.to_string()));
-                    }
-                }
+                keep_on_prune(meta);
             }
             let labels = meta
                 .entry("labels")
@@ -73,6 +64,22 @@ impl Scope<'_> {
             value,
             raw_key: Some(key.to_string()),
             patch_name: None,
+        }
+    }
+}
+
+/// The do-not-prune annotations of Flux and Argo CD on an object's
+/// `metadata`, unless it sets them: removing the file must not delete a
+/// namespace with everything in it, or a volume's data.
+pub fn keep_on_prune(meta: &mut serde_json::Map<String, Json>) {
+    let annotations = meta
+        .entry("annotations")
+        .or_insert_with(|| Json::Object(Default::default()));
+    if let Some(annotations) = annotations.as_object_mut() {
+        for (k, v) in KEEP_ON_PRUNE {
+            annotations
+                .entry(k.to_string())
+                .or_insert_with(|| Json::String(v.to_string()));
         }
     }
 }
