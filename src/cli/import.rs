@@ -10,13 +10,16 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use manifold::import::{self, Failure, Imported, Request};
+use manifold::import::{self, EnvInput, Failure, File, Imported, MultiRequest, Request};
 
 use super::Format;
 use super::report::{plural, report};
 
 /// The command's switches.
 pub struct Options {
+    /// `--env NAME=PATH`, as given.
+    pub envs: Vec<String>,
+    pub namespace_as_env: bool,
     pub dry_run: bool,
     pub force: bool,
     pub strict: bool,
@@ -25,6 +28,9 @@ pub struct Options {
 /// Imports `paths` (relative to `base`, where the command runs) into the
 /// repository at `root`.
 pub fn import(root: &Path, base: &Path, paths: &[PathBuf], options: Options) -> Result<ExitCode> {
+    if !options.envs.is_empty() || options.namespace_as_env {
+        return import_environments(root, base, paths, &options);
+    }
     if paths.is_empty() {
         anyhow::bail!("name the files or folders to import, or `-` for standard input");
     }
@@ -34,25 +40,85 @@ pub fn import(root: &Path, base: &Path, paths: &[PathBuf], options: Options) -> 
     };
     let imported = match import::import(&request) {
         Ok(i) => i,
-        Err(Failure::Input(problems)) => {
+        Err(failure) => return failed(failure),
+    };
+    summary(&imported);
+    let material = imported.differences.iter().filter(|d| !d.allowed).count();
+    finish(root, &imported.files, material, &options)
+}
+
+/// `--env NAME=PATH`... or `--namespace-as-env`: several environments.
+fn import_environments(
+    root: &Path,
+    base: &Path,
+    paths: &[PathBuf],
+    options: &Options,
+) -> Result<ExitCode> {
+    let request = if options.namespace_as_env {
+        if paths.is_empty() {
+            anyhow::bail!("name the files or folders to import, or `-` for standard input");
+        }
+        MultiRequest::ByNamespace(inputs(base, paths)?)
+    } else {
+        if !paths.is_empty() {
+            anyhow::bail!(
+                "with --env, give every path as `--env NAME=PATH` (not `{}`)",
+                paths[0].display()
+            );
+        }
+        let mut envs: Vec<EnvInput> = Vec::new();
+        for given in &options.envs {
+            let Some((name, path)) = given.split_once('=') else {
+                anyhow::bail!(
+                    "--env takes NAME=PATH (an environment and its files), not `{given}`"
+                );
+            };
+            let texts = inputs(base, &[PathBuf::from(path)])?;
+            match envs.iter_mut().find(|e| e.name == name) {
+                Some(e) => e.inputs.extend(texts),
+                None => envs.push(EnvInput {
+                    name: name.to_string(),
+                    inputs: texts,
+                }),
+            }
+        }
+        MultiRequest::Given(envs)
+    };
+    let imports = match import::import_environments(request, &environments(root)?) {
+        Ok(i) => i,
+        Err(failure) => return failed(failure),
+    };
+    let mut material = 0;
+    for imported in &imports.environments {
+        summary(imported);
+        material += imported.differences.iter().filter(|d| !d.allowed).count();
+    }
+    finish(root, &imports.files, material, options)
+}
+
+/// Why nothing was imported, on standard error.
+fn failed(failure: Failure) -> Result<ExitCode> {
+    match failure {
+        Failure::Input(problems) => {
             for p in problems {
                 eprintln!("error: {p}");
             }
             eprintln!("nothing imported");
-            return Ok(ExitCode::from(1));
         }
-        Err(Failure::Compile(failed)) => {
+        Failure::Compile(failed) => {
             report(
                 &failed.compiled.diagnostics,
                 &failed.project.sources,
                 Format::Human,
             )?;
             eprintln!("error: the imported services do not compile; nothing written");
-            return Ok(ExitCode::from(1));
         }
-    };
-    summary(&imported);
-    let material = imported.differences.iter().filter(|d| !d.allowed).count();
+    }
+    Ok(ExitCode::from(1))
+}
+
+/// `--strict`, `--dry-run` and `--force`, then the files written.
+fn finish(root: &Path, files: &[File], material: usize, options: &Options) -> Result<ExitCode> {
     if options.strict && material > 0 {
         eprintln!(
             "error: {} that manifold does not reproduce (--strict); nothing written",
@@ -62,14 +128,13 @@ pub fn import(root: &Path, base: &Path, paths: &[PathBuf], options: Options) -> 
     }
     if options.dry_run {
         let mut out = std::io::stdout().lock();
-        for f in &imported.files {
+        for f in files {
             let _ = write!(out, "==> {} <==\n{}\n", f.path, f.text);
         }
         eprintln!("dry run: nothing written");
         return Ok(ExitCode::SUCCESS);
     }
-    let existing: Vec<&str> = imported
-        .files
+    let existing: Vec<&str> = files
         .iter()
         .filter(|f| root.join(&f.path).exists())
         .map(|f| f.path.as_str())
@@ -82,7 +147,7 @@ pub fn import(root: &Path, base: &Path, paths: &[PathBuf], options: Options) -> 
         );
         return Ok(ExitCode::from(1));
     }
-    for f in &imported.files {
+    for f in files {
         let path = root.join(&f.path);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
@@ -91,7 +156,7 @@ pub fn import(root: &Path, base: &Path, paths: &[PathBuf], options: Options) -> 
         std::fs::write(&path, &f.text)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let written: Vec<&str> = imported.files.iter().map(|f| f.path.as_str()).collect();
+    let written: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
     eprintln!("wrote {}", written.join(", "));
     Ok(ExitCode::SUCCESS)
 }

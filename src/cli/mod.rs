@@ -133,6 +133,14 @@ enum Command {
         /// `-` for standard input.
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// An environment and its files or folders (`NAME=PATH`, repeated):
+        /// what the environments share goes in the service files, the
+        /// differences in overlays.
+        #[arg(long = "env", value_name = "NAME=PATH")]
+        envs: Vec<String>,
+        /// Import PATH as one environment per namespace, named like it.
+        #[arg(long, conflicts_with = "envs")]
+        namespace_as_env: bool,
         /// Print the files instead of writing them.
         #[arg(long)]
         dry_run: bool,
@@ -456,6 +464,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Status { envs, format } => status::status(root, &envs, format),
         Command::Import {
             paths,
+            envs,
+            namespace_as_env,
             dry_run,
             force,
             strict,
@@ -464,6 +474,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             &place.base,
             &paths,
             import::Options {
+                envs,
+                namespace_as_env,
                 dry_run,
                 force,
                 strict,

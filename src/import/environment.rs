@@ -14,13 +14,13 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
+use super::KUBE_VERSION;
 use super::group::pod_template;
 use super::map::string_map;
 use super::map_routing::gateway_json;
 use super::read::Object;
 use super::toml::{Table, Toml};
 use super::tracks::App;
-use super::{KUBE_VERSION, Request};
 use crate::check::reserved_label;
 use crate::model::Security;
 
@@ -38,17 +38,31 @@ pub struct Environment {
     pub security: Security,
 }
 
-/// The environment to compile for.
-pub fn environment(request: &Request, apps: &[App], namespaces: &[Object]) -> Environment {
+/// The environment to compile for: the repository's environment `name`
+/// (or a new one of that name) when one is given.
+pub fn environment(
+    environments: &[(String, String)],
+    name: Option<&str>,
+    apps: &[App],
+    namespaces: &[Object],
+) -> Environment {
     let ns = apps[0].stable.namespace().unwrap_or("default").to_string();
-    let existing = request
-        .environments
-        .iter()
-        .find(|(_, text)| field(text, "namespace").as_str() == Some(ns.as_str()))
-        .or(request.environments.first());
+    let existing = match name {
+        Some(name) => environments.iter().find(|(n, _)| n == name),
+        None => environments
+            .iter()
+            .find(|(_, text)| field(text, "namespace").as_str() == Some(ns.as_str()))
+            .or(environments.first()),
+    };
     match existing {
         Some((name, text)) => read(name, text),
-        None => new(apps, namespaces, &ns),
+        None => {
+            let mut env = new(apps, namespaces, &ns);
+            if let Some(name) = name {
+                env.name = name.to_string();
+            }
+            env
+        }
     }
 }
 
@@ -150,7 +164,7 @@ fn common_labels(apps: &[App], namespaces: &[Object]) -> BTreeMap<String, String
 }
 
 /// Whether an environment may be named so (its file name).
-fn is_name(s: &str) -> bool {
+pub fn is_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
         && s.bytes()

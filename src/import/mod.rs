@@ -9,7 +9,9 @@
 //! (Kubernetes fields to typed keys, the one place that knows them),
 //! `toml` (the writer), `compare` (field-by-field differences and the
 //! patches that remove them), `roundtrip` (the compile of the new files)
-//! and `blame` (the environment's defaults behind a difference). The
+//! and `blame` (the environment's defaults behind a difference); `envs`
+//! imports several environments, each alone, and splits each service into
+//! the shared file and overlays. The
 //! patches are derived, not written by hand: the typed service is rendered,
 //! every input value the rendering does not reproduce goes into `patches`,
 //! and the service is rendered again and compared; what still differs is
@@ -26,6 +28,7 @@ mod blame;
 pub mod clean;
 pub mod compare;
 mod environment;
+mod envs;
 pub mod group;
 mod map;
 mod map_container;
@@ -42,6 +45,8 @@ use compare::Difference;
 use map::Mapped;
 use roundtrip::{Failed, Key};
 use toml::Toml;
+
+pub use envs::{EnvInput, Imports, MultiRequest, import_environments};
 
 /// What the import is given.
 pub struct Request {
@@ -103,15 +108,52 @@ pub enum Failure {
 pub const KUBE_VERSION: &str = "1.35";
 
 pub fn import(request: &Request) -> Result<Imported, Failure> {
-    let mut imported = Imported::default();
+    let (objects, problems) = read_all(&request.inputs);
+    let prepared = prepare(objects, problems, &request.environments, None)?;
+    let mut imported = prepared.imported;
+    let env = prepared.env;
+    imported.files = prepared
+        .written
+        .into_iter()
+        .filter(|(path, _)| env.new || path.starts_with("services/"))
+        .map(|(path, text)| File { path, text })
+        .collect();
+    Ok(imported)
+}
+
+/// Every object of the inputs, and what could not be read.
+fn read_all(inputs: &[(String, Vec<u8>)]) -> (Vec<read::Object>, Vec<String>) {
     let mut objects = Vec::new();
     let mut problems = Vec::new();
-    for (name, bytes) in &request.inputs {
+    for (name, bytes) in inputs {
         match read::objects(name, bytes) {
             Ok(found) => objects.extend(found),
             Err(e) => problems.push(e),
         }
     }
+    (objects, problems)
+}
+
+/// One environment imported on its own: the summary (without files), the
+/// mapped services with their patches, the environment, and the files
+/// that reproduce the input in it.
+struct Prepared {
+    imported: Imported,
+    mapped: Vec<Mapped>,
+    env: environment::Environment,
+    written: Vec<(String, String)>,
+}
+
+/// Imports `objects` into one environment: the repository's environment
+/// named `name` (or a new one of that name), else the one the objects'
+/// namespace picks.
+fn prepare(
+    mut objects: Vec<read::Object>,
+    mut problems: Vec<String>,
+    environments: &[(String, String)],
+    name: Option<&str>,
+) -> Result<Prepared, Failure> {
+    let mut imported = Imported::default();
     for o in &mut objects {
         for path in clean::clean(&mut o.value) {
             *imported.dropped.entry(path).or_default() += 1;
@@ -133,7 +175,7 @@ pub fn import(request: &Request) -> Result<Imported, Failure> {
         return Err(Failure::Input(problems));
     }
     let found = tracks::apps(grouping.groups);
-    let env = environment::environment(request, &found.apps, &namespaces);
+    let env = environment::environment(environments, name, &found.apps, &namespaces);
     imported.namespace = env.namespace.clone();
     imported.environment = env.name.clone();
     imported.new_environment = env.new;
@@ -169,18 +211,18 @@ pub fn import(request: &Request) -> Result<Imported, Failure> {
         .iter()
         .map(|m| report(m, &imported.differences))
         .collect();
-    imported.files = written
-        .into_iter()
-        .filter(|(path, _)| env.new || path.starts_with("services/"))
-        .map(|(path, text)| File { path, text })
-        .collect();
     imported.left_out = left_out;
     imported.notes = found.notes;
     imported
         .notes
         .extend(mapped.iter().flat_map(secret_literals));
     imported.secrets = grouping.secrets;
-    Ok(imported)
+    Ok(Prepared {
+        imported,
+        mapped,
+        env,
+        written,
+    })
 }
 
 /// The services with distinct names: a second service of a name already
@@ -212,16 +254,20 @@ fn files(env: &(String, String), mapped: &[Mapped]) -> Vec<(String, String)> {
     let mut out = vec![env.clone()];
     for m in mapped {
         let origins: BTreeSet<&str> = m.targets.iter().map(|t| t.input.file()).collect();
-        let header = format!(
-            "Imported by `manifold import` from {}.\nReview it, then remove this comment.",
-            origins.into_iter().collect::<Vec<_>>().join(", ")
-        );
         out.push((
             format!("services/{}.toml", m.name),
-            m.table.to_document(&header),
+            m.table.to_document(&header(origins)),
         ));
     }
     out
+}
+
+/// The comment above a service file imported from `origins`.
+fn header<'a>(origins: impl IntoIterator<Item = &'a str>) -> String {
+    format!(
+        "Imported by `manifold import` from {}.\nReview it, then remove this comment.",
+        origins.into_iter().collect::<Vec<_>>().join(", ")
+    )
 }
 
 /// Adds to the service the patches that set every input value the first

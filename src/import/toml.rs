@@ -84,6 +84,14 @@ impl Table {
         self.0.iter().find(|e| e.key == key).map(|e| &e.value)
     }
 
+    /// The comment written above `key`.
+    pub fn comment_of(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.key == key)
+            .and_then(|e| e.comment.as_deref())
+    }
+
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Toml> {
         self.0
             .iter_mut()

@@ -59,11 +59,16 @@ fn input_object(repo: &Path, file: &str, kind: &str, name: &str) -> Json {
 /// (`MANIFOLD_BLESS=1` refreshes them), builds the services and checks the
 /// output against the strict schemas. Returns the repository.
 fn round_trip(name: &str, fixtures: &[&str]) -> tempfile::TempDir {
-    let repo = empty_repo();
     let mut args = vec!["import", "--strict"];
     let paths: Vec<String> = fixtures.iter().map(|f| format!("in/{f}")).collect();
     args.extend(paths.iter().map(String::as_str));
-    let run = manifold(repo.path(), &args);
+    imports_as_blessed(name, empty_repo(), &args)
+}
+
+/// Runs `args` in `repo` (which must succeed), then compares and builds
+/// as [`round_trip`] does.
+fn imports_as_blessed(name: &str, repo: tempfile::TempDir, args: &[&str]) -> tempfile::TempDir {
+    let run = manifold(repo.path(), args);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let mut written = read_tree(repo.path());
     written.retain(|path, _| !path.starts_with("in/"));
@@ -381,4 +386,120 @@ fn input_that_is_not_objects_is_refused() {
         run.stderr,
         "error: in/bad.yaml#1: not a Kubernetes object (it needs `kind` and `metadata.name`)\nnothing imported\n"
     );
+}
+
+const TWO_ENVS: [&str; 5] = [
+    "import",
+    "--env",
+    "dev=in/envs-dev.yaml",
+    "--env",
+    "prod=in/envs-prod.yaml",
+];
+
+/// The same application in two environments (replicas, image tag and a
+/// variable differ; a worker runs only in production): what they share is
+/// the service file, the rest the overlays, the worker is disabled in dev,
+/// and each environment round-trips on its own.
+#[test]
+fn two_environments_share_a_service_file_and_differ_in_overlays() {
+    let mut args = TWO_ENVS.to_vec();
+    args.push("--strict");
+    let repo = imports_as_blessed("envs", empty_repo(), &args);
+    let summary = fs::read_to_string(repo_root().join("tests/expected/import/envs/summary.txt"));
+    let summary = summary.unwrap();
+    let clean = "round trip: 0 differences manifold does not reproduce";
+    assert_eq!(summary.matches(clean).count(), 2, "{summary}");
+    let built = |env: &str, file: &str| repo.path().join("out").join(env).join(file).exists();
+    assert!(built("prod", "worker/deployment-worker.yaml"));
+    assert!(!built("dev", "worker/deployment-worker.yaml"));
+    for (env, file) in [("dev", "envs-dev.yaml"), ("prod", "envs-prod.yaml")] {
+        let out = object(
+            &repo
+                .path()
+                .join(format!("out/{env}/web/deployment-web.yaml")),
+        );
+        let input = input_object(repo.path(), file, "Deployment", "web");
+        assert_eq!(out["spec"]["replicas"], input["spec"]["replicas"], "{env}");
+        let container = |o: &Json| o["spec"]["template"]["spec"]["containers"][0].clone();
+        assert_eq!(
+            container(&out)["image"],
+            container(&input)["image"],
+            "{env}"
+        );
+        assert_eq!(container(&out)["env"], container(&input)["env"], "{env}");
+    }
+}
+
+/// One input of two namespaces: an environment per namespace, named like
+/// it, split into service file and overlays alike.
+#[test]
+fn namespace_as_env_splits_one_input_by_namespace() {
+    let repo = empty_repo();
+    let mut all = fs::read(repo.path().join("in/envs-dev.yaml")).unwrap();
+    all.extend(b"---\n");
+    all.extend(fs::read(repo.path().join("in/envs-prod.yaml")).unwrap());
+    fs::write(repo.path().join("in/all.yaml"), all).unwrap();
+    let args = ["import", "--strict", "--namespace-as-env", "in/all.yaml"];
+    let repo = imports_as_blessed("namespaces", repo, &args);
+    let overlay = repo.path().join("environments/shop-dev/worker.toml");
+    assert!(
+        fs::read_to_string(overlay)
+            .unwrap()
+            .contains("\nenabled = false\n")
+    );
+}
+
+/// `--dry-run` with `--env` prints every file, the overlays included, and
+/// writes none.
+#[test]
+fn dry_run_of_several_environments_writes_nothing() {
+    let repo = empty_repo();
+    let before = read_tree(repo.path());
+    let mut args = TWO_ENVS.to_vec();
+    args.push("--dry-run");
+    let run = manifold(repo.path(), &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.ends_with("dry run: nothing written\n"),
+        "{}",
+        run.stderr
+    );
+    let printed: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("==> "))
+        .collect();
+    assert_eq!(
+        printed,
+        [
+            "==> environments/dev.toml <==",
+            "==> environments/prod.toml <==",
+            "==> services/web.toml <==",
+            "==> environments/prod/web.toml <==",
+            "==> services/worker.toml <==",
+            "==> environments/dev/worker.toml <==",
+        ]
+    );
+    assert_same_tree(&read_tree(repo.path()), &before, "dry run");
+}
+
+/// An environment name that cannot name a file is refused before
+/// anything is read into services.
+#[test]
+fn bad_environment_names_are_refused() {
+    let repo = empty_repo();
+    let args = [
+        "import",
+        "--env",
+        "Dev=in/envs-dev.yaml",
+        "--env",
+        "prod=in/envs-prod.yaml",
+    ];
+    let run = manifold(repo.path(), &args);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "error: `Dev` cannot name an environment: use lowercase letters, digits and `-` (at most 63)\nnothing imported\n"
+    );
+    assert!(!repo.path().join("environments").exists());
 }
