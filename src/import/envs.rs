@@ -8,10 +8,14 @@
 //! the same goes in the service file; a value every environment has, but
 //! not alike, goes in the service file as the first environment has it,
 //! and in the overlays of the others that differ; a value only some
-//! environments have, or a list merged item by item by `name` (env, ports,
-//! containers: an overlay could not take an item or key away), goes in the
-//! overlays of the environments that have it. A service missing in an
-//! environment is `enabled = false` in that environment's overlay.
+//! environments have, or a list merged item by item by `name` (ports,
+//! volumes, side containers: an overlay could not take an item or key
+//! away), goes in the
+//! overlays of the environments that have it, and so does a whole table
+//! whose keys the merge would write in another order than an environment's
+//! input (an overlay's new keys follow the service file's). A service
+//! missing in an environment is `enabled = false` in that environment's
+//! overlay.
 
 use std::collections::BTreeSet;
 
@@ -229,21 +233,9 @@ fn split_table(tables: &[Option<&Table>]) -> (Table, Vec<Table>) {
         let everywhere = present.len() == tables.len();
         let (common, each) = if everywhere && present.iter().all(|v| *v == present[0]) {
             (Some(present[0].clone()), vec![None; tables.len()])
-        } else if everywhere && present.iter().all(|v| matches!(v, Toml::Table(_))) {
-            let inner: Vec<Option<&Table>> = present
-                .iter()
-                .map(|v| match v {
-                    Toml::Table(t) => Some(t),
-                    _ => None,
-                })
-                .collect();
-            let (s, o) = split_table(&inner);
-            let each = o
-                .into_iter()
-                .map(|t| (!t.is_empty()).then_some(Toml::Table(t)))
-                .collect();
-            (Some(Toml::Table(s)), each)
-        } else if everywhere && !present.iter().any(|v| named_items(v)) {
+        } else if let Some(nested) = everywhere.then(|| split_nested(&present)).flatten() {
+            nested
+        } else if everywhere && !present.iter().any(|v| named_items(v) || is_table(v)) {
             let first = present[0];
             let each = present
                 .iter()
@@ -269,6 +261,40 @@ fn split_table(tables: &[Option<&Table>]) -> (Table, Vec<Table>) {
         }
     }
     (shared, overlays)
+}
+
+/// Tables split key by key, unless the merge would write an environment's
+/// keys in another order than its input (a variable only some
+/// environments have, before others: the merge appends an overlay's new
+/// keys), where each keeps its whole table in its overlay instead.
+fn split_nested(present: &[&Toml]) -> Option<(Option<Toml>, Vec<Option<Toml>>)> {
+    let inner: Vec<Option<&Table>> = present
+        .iter()
+        .map(|v| match v {
+            Toml::Table(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    if inner.iter().any(Option::is_none) {
+        return None;
+    }
+    let (shared, overlays) = split_table(&inner);
+    for (table, overlay) in inner.iter().flatten().zip(&overlays) {
+        let mut merged: Vec<&str> = shared.keys().collect();
+        merged.extend(overlay.keys().filter(|k| shared.get(k).is_none()));
+        if !merged.iter().copied().eq(table.keys()) {
+            return None;
+        }
+    }
+    let each = overlays
+        .into_iter()
+        .map(|t| (!t.is_empty()).then_some(Toml::Table(t)))
+        .collect();
+    Some((Some(Toml::Table(shared)), each))
+}
+
+fn is_table(v: &Toml) -> bool {
+    matches!(v, Toml::Table(_))
 }
 
 /// Whether a value is a list the merge takes item by item (tables with a
@@ -298,7 +324,9 @@ mod tests {
 
     /// Shared values stay, the first environment's value is the service
     /// file's, a key some environments lack and a list merged by `name`
-    /// go to the overlays of the environments that have them.
+    /// go to the overlays of the environments that have them, and a table
+    /// whose keys the merge would reorder (`labels` of `test`) goes whole
+    /// into every overlay.
     #[test]
     fn the_split_of_a_service() {
         let mut dev = Table::new();
@@ -312,18 +340,31 @@ mod tests {
         prod.table_mut("env").set("LOG", "warn");
         prod.set("ports", Toml::Array(vec![port("web", 8080)]));
         prod.set("group", "shop");
-        let (shared, overlays) = split_table(&[Some(&dev), Some(&prod)]);
+        let mut labels = Table::new();
+        labels.set("team", "shop");
+        dev.set("labels", Toml::Table(labels.clone()));
+        labels.set("tier", "front");
+        prod.set("labels", Toml::Table(labels));
+        let mut test = dev.clone();
+        test.set("labels", Toml::Table(Table::new()));
+        test.table_mut("labels").set("tier", "front");
+        test.table_mut("labels").set("team", "shop");
+        let (shared, overlays) = split_table(&[Some(&dev), Some(&prod), Some(&test)]);
         assert_eq!(
             shared.to_document("s"),
             "# s\nimage = \"web\"\nreplicas = 1\nenv = { PORT = \"8080\", LOG = \"debug\" }\n"
         );
         assert_eq!(
             overlays[0].to_document("dev"),
-            "# dev\n\n[[ports]]\nname = \"http\"\nport = 8080\n"
+            "# dev\nlabels = { team = \"shop\" }\n\n[[ports]]\nname = \"http\"\nport = 8080\n"
         );
         assert_eq!(
             overlays[1].to_document("prod"),
-            "# prod\nreplicas = 3\nenv = { LOG = \"warn\" }\ngroup = \"shop\"\n\n[[ports]]\nname = \"web\"\nport = 8080\n"
+            "# prod\nreplicas = 3\nenv = { LOG = \"warn\" }\nlabels = { team = \"shop\", tier = \"front\" }\ngroup = \"shop\"\n\n[[ports]]\nname = \"web\"\nport = 8080\n"
+        );
+        assert_eq!(
+            overlays[2].to_document("test"),
+            "# test\nlabels = { tier = \"front\", team = \"shop\" }\n\n[[ports]]\nname = \"http\"\nport = 8080\n"
         );
     }
 }
