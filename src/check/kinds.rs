@@ -143,21 +143,11 @@ const RULES: &[Rule] = &[
     ),
 ];
 
-fn kind_name(kind: WorkloadKind) -> &'static str {
-    match kind {
-        WorkloadKind::Deployment => "deployment",
-        WorkloadKind::StatefulSet => "statefulset",
-        WorkloadKind::DaemonSet => "daemonset",
-        WorkloadKind::CronJob => "cronjob",
-        WorkloadKind::Job => "job",
-    }
-}
-
 /// `what` is set on a workload of `kind`, but is only for `allowed`.
 fn not_for(kind: WorkloadKind, what: &str, allowed: &str) -> Diagnostic {
     Diagnostic::error(
         Code::WrongKind,
-        format!("`{what}` does not apply to a {}", kind_name(kind)),
+        format!("`{what}` does not apply to a {}", kind.as_str()),
     )
     .hint(format!(
         "`{what}` is for {allowed}; remove it or change `kind`"
@@ -206,7 +196,7 @@ impl ServiceCheck<'_> {
                     Code::WrongKind,
                     format!(
                         "rollout strategy `{s}` does not apply to a {}",
-                        kind_name(kind)
+                        kind.as_str()
                     ),
                 )
                 .hint(format!("use {}", one_of(strategies)));

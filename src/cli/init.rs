@@ -128,7 +128,7 @@ pub fn new(place: &Place, name: &str, kind: KindArg) -> Result<ExitCode> {
     eprintln!(
         "created `{}`, a {}; `manifold validate` checks it",
         shown(&place.root.join(&file.path)),
-        scaffold::kind_name(kind.into())
+        manifold::model::WorkloadKind::from(kind).as_str()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -72,6 +72,17 @@ pub enum WorkloadKind {
 }
 
 impl WorkloadKind {
+    /// The word the kind is written as in a service file (`kind = "..."`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "deployment",
+            WorkloadKind::StatefulSet => "statefulset",
+            WorkloadKind::DaemonSet => "daemonset",
+            WorkloadKind::CronJob => "cronjob",
+            WorkloadKind::Job => "job",
+        }
+    }
+
     /// Kinds whose pod count is chosen: `replicas`, an autoscaler.
     pub fn has_replicas(self) -> bool {
         matches!(self, WorkloadKind::Deployment | WorkloadKind::StatefulSet)

@@ -13,7 +13,6 @@
 mod repository;
 mod service;
 
-use crate::model::WorkloadKind;
 use crate::model::names::{Grammar, grammar_problem, suggest_label};
 use crate::schema;
 
@@ -80,17 +79,6 @@ pub fn name_problem(what: &str, name: &str) -> Option<Refused> {
             Grammar::Dns1123Label.describe()
         ),
     })
-}
-
-/// The word a kind is written as in a service file (`kind = "..."`).
-pub fn kind_name(kind: WorkloadKind) -> &'static str {
-    match kind {
-        WorkloadKind::Deployment => "deployment",
-        WorkloadKind::StatefulSet => "statefulset",
-        WorkloadKind::DaemonSet => "daemonset",
-        WorkloadKind::CronJob => "cronjob",
-        WorkloadKind::Job => "job",
-    }
 }
 
 /// The newest Kubernetes version the environment schema accepts, for the

@@ -1,6 +1,6 @@
 //! `manifold new`: one service file, with the keys its kind needs.
 
-use super::{Refused, SCHEMA_DIR, kind_name, name_problem};
+use super::{Refused, SCHEMA_DIR, name_problem};
 use crate::model::WorkloadKind;
 
 /// The text of `services/<name>.toml` for a service of `kind`: the common
@@ -19,7 +19,7 @@ kind = "{kind}"
 image = "{name}"
 version = "1.0.0"
 "#,
-        kind = kind_name(kind)
+        kind = kind.as_str()
     );
     text.push_str(match kind {
         WorkloadKind::Deployment | WorkloadKind::StatefulSet => REPLICAS,

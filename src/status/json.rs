@@ -66,7 +66,7 @@ fn cell_json(cell: &Cell, environment: &str) -> Json {
     json!({
         "environment": environment,
         "enabled": cell.enabled,
-        "kind": cell.kind.map(kind_name),
+        "kind": cell.kind.map(WorkloadKind::as_str),
         "version": cell.version,
         "replicas": replicas,
         "autoscale": autoscale,
@@ -74,15 +74,4 @@ fn cell_json(cell: &Cell, environment: &str) -> Json {
         "tracks": tracks,
         "differs": cell.differs.iter().map(|a| a.name()).collect::<Vec<_>>(),
     })
-}
-
-/// The `kind` as written in a service file.
-fn kind_name(kind: WorkloadKind) -> &'static str {
-    match kind {
-        WorkloadKind::Deployment => "deployment",
-        WorkloadKind::StatefulSet => "statefulset",
-        WorkloadKind::DaemonSet => "daemonset",
-        WorkloadKind::CronJob => "cronjob",
-        WorkloadKind::Job => "job",
-    }
 }
